@@ -1,0 +1,35 @@
+"""autodeep: AutoML for deep learning on Keras 3, with the AutoKeras API.
+
+Example:
+    >>> import autodeep as ak
+    >>> clf = ak.StructuredDataClassifier(max_trials=20)   # doctest: +SKIP
+    >>> clf.fit(x_train, y_train); clf.predict(x_test)      # doctest: +SKIP
+"""
+
+import os as _os
+
+# JAX is the default backend on CPU (see README: measured fastest for small networks here).
+_os.environ.setdefault("KERAS_BACKEND", "jax")
+
+__version__ = "0.1.0"
+
+from autodeep import datasets  # noqa: E402
+from autodeep.blocks import (  # noqa: E402
+    ClassificationHead,
+    DenseBlock,
+    Merge,
+    RegressionHead,
+    StructuredDataBlock,
+)
+from autodeep.graph import Block, Head, HyperParameters, Input, Node, StructuredDataInput  # noqa: E402
+from autodeep.tasks import (  # noqa: E402
+    AutoModel,
+    Predictor,
+    StructuredDataClassifier,
+    StructuredDataRegressor,
+    load_model,
+)
+
+__all__ = ["AutoModel", "Block", "ClassificationHead", "DenseBlock", "Head", "HyperParameters", "Input", "Merge",
+           "Node", "Predictor", "RegressionHead", "StructuredDataBlock", "StructuredDataClassifier",
+           "StructuredDataInput", "StructuredDataRegressor", "datasets", "load_model"]

@@ -1,0 +1,147 @@
+"""Keras layers that autodeep's blocks need and Keras does not ship.
+
+Each is registered under the ``autodeep`` package so a saved ``.keras`` file
+loads in safe mode without custom code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="autodeep")
+class PeriodicEmbedding(keras.layers.Layer):
+    """Embed each numeric feature with learned periodic functions (the "PLR" encoding).
+
+    ``x_j -> ReLU(W_j [sin(2 pi c_j x_j), cos(2 pi c_j x_j)] + b_j)`` with learned
+    frequencies ``c_j`` per feature, following Gorishniy et al., "On Embeddings
+    for Numerical Features in Tabular Deep Learning" (2022).
+
+    Example:
+        >>> import numpy as np
+        >>> layer = PeriodicEmbedding(n_frequencies=8, sigma=0.1, embedding_dim=4)
+        >>> tuple(layer(np.zeros((2, 3), "float32")).shape)
+        (2, 12)
+    """
+
+    def __init__(self, n_frequencies: int = 16, sigma: float = 0.1, embedding_dim: int = 16, **kwargs):
+        super().__init__(**kwargs)
+        self.n_frequencies = n_frequencies
+        self.sigma = sigma
+        self.embedding_dim = embedding_dim
+
+    def build(self, input_shape):
+        n_features = int(input_shape[-1])
+        self.frequencies = self.add_weight(
+            name="frequencies", shape=(n_features, self.n_frequencies),
+            initializer=keras.initializers.RandomNormal(stddev=self.sigma))
+        fan_in = 2 * self.n_frequencies
+        limit = 1.0 / math.sqrt(fan_in)
+        self.kernel = self.add_weight(
+            name="kernel", shape=(n_features, fan_in, self.embedding_dim),
+            initializer=keras.initializers.RandomUniform(-limit, limit))
+        self.bias = self.add_weight(
+            name="bias", shape=(n_features, self.embedding_dim),
+            initializer=keras.initializers.RandomUniform(-limit, limit))
+
+    def call(self, inputs):
+        angles = 2.0 * math.pi * self.frequencies[None] * ops.expand_dims(inputs, -1)
+        periodic = ops.concatenate([ops.sin(angles), ops.cos(angles)], axis=-1)
+        embedded = ops.relu(ops.einsum("bfk,fkd->bfd", periodic, self.kernel) + self.bias[None])
+        return ops.reshape(embedded, (-1, embedded.shape[1] * self.embedding_dim))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], int(input_shape[-1]) * self.embedding_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "n_frequencies": self.n_frequencies, "sigma": self.sigma,
+                "embedding_dim": self.embedding_dim}
+
+
+@keras.saving.register_keras_serializable(package="autodeep")
+class CategoricalEmbedding(keras.layers.Layer):
+    """Embed integer-coded categorical columns, one table per column, flattened.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = CategoricalEmbedding(cardinalities=[3, 5], embedding_dim=4)
+        >>> tuple(layer(np.array([[0, 4], [2, 1]], "int32")).shape)
+        (2, 8)
+    """
+
+    def __init__(self, cardinalities, embedding_dim: int = 8, **kwargs):
+        super().__init__(**kwargs)
+        self.cardinalities = [int(c) for c in cardinalities]
+        self.embedding_dim = embedding_dim
+        offsets, total = [], 0
+        for cardinality in self.cardinalities:
+            offsets.append(total)
+            total += max(cardinality, 1)
+        self._offsets = offsets
+        self._total = total
+
+    def build(self, input_shape):
+        self.table = self.add_weight(
+            name="table", shape=(self._total, self.embedding_dim),
+            initializer=keras.initializers.RandomNormal(stddev=1.0 / math.sqrt(self.embedding_dim)))
+
+    def call(self, inputs):
+        codes = ops.cast(inputs, "int32")
+        maxima = ops.convert_to_tensor([max(c, 1) - 1 for c in self.cardinalities], dtype="int32")
+        codes = ops.clip(codes, 0, maxima[None]) + ops.convert_to_tensor(self._offsets, dtype="int32")[None]
+        embedded = ops.take(self.table, codes, axis=0)
+        return ops.reshape(embedded, (-1, len(self.cardinalities) * self.embedding_dim))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(self.cardinalities) * self.embedding_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "cardinalities": self.cardinalities, "embedding_dim": self.embedding_dim}
+
+
+@keras.saving.register_keras_serializable(package="autodeep")
+class Denormalize(keras.layers.Layer):
+    """``y = x * scale + mean``: lets a network predict standardised targets in the user's units.
+
+    Example:
+        >>> import numpy as np
+        >>> Denormalize(mean=[10.0], scale=[2.0])(np.ones((1, 1), "float32")).tolist()
+        [[12.0]]
+    """
+
+    def __init__(self, mean, scale, **kwargs):
+        super().__init__(**kwargs)
+        self.mean = [float(v) for v in mean]
+        self.scale = [float(v) for v in scale]
+
+    def call(self, inputs):
+        return inputs * ops.convert_to_tensor(self.scale, dtype=inputs.dtype) + ops.convert_to_tensor(
+            self.mean, dtype=inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "mean": self.mean, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="autodeep")
+class WeightedAverage(keras.layers.Layer):
+    """Weighted mean of several same-shaped tensors: how an ensemble of trials becomes one model.
+
+    Example:
+        >>> import numpy as np
+        >>> WeightedAverage([0.75, 0.25])([np.ones((1, 2), "float32"), np.zeros((1, 2), "float32")]).tolist()
+        [[0.75, 0.75]]
+    """
+
+    def __init__(self, weights, **kwargs):
+        super().__init__(**kwargs)
+        total = float(sum(weights))
+        self.member_weights = [float(w) / total for w in weights]
+
+    def call(self, inputs):
+        return sum(w * x for w, x in zip(self.member_weights, inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "weights": self.member_weights}

@@ -1,0 +1,171 @@
+"""Turn a table into model-ready arrays: scaled numbers plus missing flags, and integer category codes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from autodeep.data.adapters import check_lengths, read_table
+from autodeep.data.analysis import CATEGORICAL, NUMERICAL, infer_column_types
+
+MISSING = "__missing__"
+CLIP = 5.0
+
+
+def _positive_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}; received {value!r}.")
+    return int(value)
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """Column -> float64 values with NaN for anything missing, unparsable or infinite."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def _label(value) -> str:
+    # 3.0 and 3 name the same category: a NaN at predict time turns an int column into floats.
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _category_strings(series: pd.Series) -> np.ndarray:
+    """Column -> object array of category names; missing values become ``MISSING``."""
+    codes, uniques = pd.factorize(series)  # label each distinct value once, not each row
+    names = np.array([_label(v) for v in uniques] + [MISSING], dtype=object)
+    return names[codes]  # code -1 (missing) picks the trailing MISSING
+
+
+def _normal_scores(values: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """Map values through the training quantiles onto standard normal scores."""
+    n = len(quantiles)
+    # Mid-point probabilities keep a two-valued column at about +-0.67 instead of at the clip bounds.
+    probs = (np.arange(n) + 0.5) / n
+    # Averaging the upward and downward interpolation splits ties evenly (as scikit-learn does).
+    up = np.interp(values, quantiles, probs)
+    down = -np.interp(-values, -quantiles[::-1], -probs[::-1])
+    return np.clip(ndtri(0.5 * (up + down)), -CLIP, CLIP)
+
+
+class TabularPreprocessor:
+    """Fit on a training table; transform tables into ``{"numerical": float32, "categorical": int32}`` arrays.
+
+    Numerical columns: median imputation, a missing flag per column that had gaps in training,
+    and a quantile transform to a standard normal (robust to outliers; constant columns give 0).
+    Categorical columns: codes 1..K by decreasing training frequency; rare or unseen values get 0.
+
+    Example:
+        >>> df = pd.DataFrame({"age": [20.0, None, 40.0], "city": ["a", "b", "a"]})
+        >>> p = TabularPreprocessor().fit(df)
+        >>> out = p.transform(df)
+        >>> out["numerical"].shape, out["categorical"][:, 0].tolist(), p.cardinalities_
+        ((3, 2), [1, 2, 1], [3])
+    """
+
+    def __init__(self, column_types=None, n_quantiles=1000, min_frequency=1, max_categories=1000, seed=0):
+        self.column_types = column_types
+        self.n_quantiles = n_quantiles
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+        self.seed = seed  # The transform is deterministic; kept for a uniform estimator interface.
+
+    def fit(self, df) -> "TabularPreprocessor":
+        n_quantiles = _positive_int("n_quantiles", self.n_quantiles, 2)
+        min_frequency = _positive_int("min_frequency", self.min_frequency, 1)
+        max_categories = _positive_int("max_categories", self.max_categories, 1)
+        df, _ = read_table(df, argument="x")
+        check_lengths(len(df), None, x_name="x")
+        self.column_types_ = infer_column_types(df, self.column_types)
+        self.numerical_columns_ = [c for c, t in self.column_types_.items() if t == NUMERICAL]
+        self.categorical_columns_ = [c for c, t in self.column_types_.items() if t == CATEGORICAL]
+
+        self.medians_, self.quantiles_, self.missing_indicator_columns_ = [], [], []
+        for name in self.numerical_columns_:
+            values = _numbers(df[name])
+            present = values[~np.isnan(values)]
+            if len(present) < len(values):
+                self.missing_indicator_columns_.append(name)
+            if len(present) == 0:
+                present = np.zeros(1)
+            self.medians_.append(float(np.median(present)))
+            n = min(n_quantiles, len(present))
+            self.quantiles_.append(np.quantile(present, np.linspace(0.0, 1.0, n)))
+
+        self.vocabularies_ = []
+        for name in self.categorical_columns_:
+            counts = pd.Series(_category_strings(df[name])).value_counts()
+            kept = sorted(((-int(c), str(v)) for v, c in counts.items() if c >= min_frequency))
+            self.vocabularies_.append([v for _, v in kept[:max_categories]])
+        self._set_derived()
+        return self
+
+    def _set_derived(self) -> None:
+        self.cardinalities_ = [len(v) + 1 for v in self.vocabularies_]
+        self.n_numerical_features_ = len(self.numerical_columns_) + len(self.missing_indicator_columns_)
+        self._indexes = [pd.Index(v, dtype=object) for v in self.vocabularies_]
+
+    def transform(self, df) -> dict[str, np.ndarray]:
+        if not hasattr(self, "column_types_"):
+            raise ValueError("TabularPreprocessor is not fitted; call fit(x) on training data first.")
+        df, _ = read_table(df, argument="x")
+        missing = [c for c in self.column_types_ if c not in df.columns]
+        if missing:
+            raise ValueError(f"x is missing columns seen in fit: {missing}; received columns "
+                             f"{list(df.columns)[:20]}.")
+        n = len(df)
+        numerical = np.zeros((n, self.n_numerical_features_), dtype="float32")
+        for j, (name, median, quantiles) in enumerate(zip(self.numerical_columns_, self.medians_, self.quantiles_)):
+            values = _numbers(df[name])
+            gaps = np.isnan(values)
+            if name in self.missing_indicator_columns_:
+                numerical[:, len(self.numerical_columns_) + self.missing_indicator_columns_.index(name)] = gaps
+            if quantiles[0] == quantiles[-1]:
+                continue  # Constant in training: carries no information, stays 0.
+            values[gaps] = median
+            numerical[:, j] = _normal_scores(values, quantiles)
+        categorical = np.zeros((n, len(self.categorical_columns_)), dtype="int32")
+        for j, (name, index) in enumerate(zip(self.categorical_columns_, self._indexes)):
+            categorical[:, j] = index.get_indexer(_category_strings(df[name])) + 1
+        return {NUMERICAL: numerical, CATEGORICAL: categorical}
+
+    def fit_transform(self, df) -> dict[str, np.ndarray]:
+        return self.fit(df).transform(df)
+
+    def get_config(self) -> dict:
+        """Constructor arguments plus learned state, as plain JSON-serialisable values."""
+        config = {"column_types": self.column_types, "n_quantiles": self.n_quantiles,
+                  "min_frequency": self.min_frequency, "max_categories": self.max_categories,
+                  "seed": self.seed, "state": None}
+        if hasattr(self, "column_types_"):
+            config["state"] = {
+                "column_types": dict(self.column_types_),
+                "numerical": [{"name": name, "median": float(median), "quantiles": q.tolist(),
+                               "missing_indicator": name in self.missing_indicator_columns_}
+                              for name, median, q in zip(self.numerical_columns_, self.medians_, self.quantiles_)],
+                "categorical": [{"name": name, "vocabulary": list(v)}
+                                for name, v in zip(self.categorical_columns_, self.vocabularies_)],
+            }
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "TabularPreprocessor":
+        """Rebuild a preprocessor (fitted, if the config holds learned state) from ``get_config()``."""
+        state = config.get("state")
+        p = cls(**{k: v for k, v in config.items() if k != "state"})
+        if state is None:
+            return p
+        p.column_types_ = dict(state["column_types"])
+        p.numerical_columns_ = [c["name"] for c in state["numerical"]]
+        p.medians_ = [float(c["median"]) for c in state["numerical"]]
+        p.quantiles_ = [np.asarray(c["quantiles"], dtype="float64") for c in state["numerical"]]
+        p.missing_indicator_columns_ = [c["name"] for c in state["numerical"] if c["missing_indicator"]]
+        p.categorical_columns_ = [c["name"] for c in state["categorical"]]
+        p.vocabularies_ = [[str(v) for v in c["vocabulary"]] for c in state["categorical"]]
+        p._set_derived()
+        return p

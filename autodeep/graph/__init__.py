@@ -1,0 +1,9 @@
+"""Graph: nodes, blocks, heads, the hyperparameter facade and the DAG that builds Keras models."""
+
+from autodeep.graph.block import Block, Head
+from autodeep.graph.graph import Graph, GraphError
+from autodeep.graph.hyperparameters import HyperParameters, Spec, random_source
+from autodeep.graph.nodes import Input, Node, StructuredDataInput, TabularFeatures, unique_name
+
+__all__ = ["Block", "Graph", "GraphError", "Head", "HyperParameters", "Input", "Node", "Spec",
+           "StructuredDataInput", "TabularFeatures", "random_source", "unique_name"]

@@ -1,0 +1,98 @@
+"""Nodes of the search graph: the inputs a user wires blocks to.
+
+A node stands for data flowing between blocks. ``Input`` nodes are where raw
+data enters; their ``kind`` tells the task layer which preprocessor to fit.
+At build time each input node turns its Keras inputs into what blocks receive.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any
+
+_counters: dict[str, itertools.count] = {}
+
+
+def unique_name(prefix: str) -> str:
+    """``prefix_1``, ``prefix_2`` ... per prefix, for readable default names."""
+    counter = _counters.setdefault(prefix, itertools.count(1))
+    return f"{prefix}_{next(counter)}"
+
+
+class Node:
+    """A value in the graph, produced by an input or by a block.
+
+    Example:
+        >>> import autodeep as ak
+        >>> node = ak.Input(name="features")
+        >>> node.name
+        'features'
+    """
+
+    def __init__(self, name: str | None = None):
+        self.name = name or unique_name("node")
+        self.in_blocks: list = []   # the block that produced this node (at most one)
+        self.out_blocks: list = []  # blocks that consume it
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+@dataclasses.dataclass
+class TabularFeatures:
+    """What a structured-data input hands to blocks: numeric and categorical tensors.
+
+    ``cardinalities[i]`` is the number of codes of categorical column ``i``.
+    """
+
+    numerical: Any
+    categorical: Any
+    cardinalities: list[int]
+
+
+class Input(Node):
+    """Plain numeric arrays: ``(n, ...)`` floats, used as they are.
+
+    Example:
+        >>> import numpy as np, autodeep as ak
+        >>> model = ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), max_trials=1)
+    """
+
+    kind = "numeric"
+
+    def __init__(self, name: str | None = None, shape: tuple | None = None):
+        super().__init__(name or unique_name("input"))
+        self.shape = shape
+
+    def to_block_input(self, tensors: dict[str, Any], meta: dict) -> Any:
+        """Turn this input's Keras tensors (one per preprocessor output) into a block's input."""
+        if len(tensors) == 1:
+            return next(iter(tensors.values()))
+        return dict(tensors)
+
+
+class StructuredDataInput(Input):
+    """A table: numerical and categorical columns, from pandas, numpy, CSV or Parquet.
+
+    Args:
+        column_names: Names for the columns of a numpy array.
+        column_types: ``{"column": "numerical" | "categorical"}`` overriding inference.
+
+    Example:
+        >>> import autodeep as ak
+        >>> table = ak.StructuredDataInput(column_types={"zip": "categorical"})
+        >>> table.kind
+        'structured'
+    """
+
+    kind = "structured"
+
+    def __init__(self, column_names: list[str] | None = None, column_types: dict | None = None,
+                 name: str | None = None):
+        super().__init__(name or unique_name("structured_data_input"))
+        self.column_names = column_names
+        self.column_types = column_types
+
+    def to_block_input(self, tensors: dict[str, Any], meta: dict) -> TabularFeatures:
+        return TabularFeatures(tensors["numerical"], tensors["categorical"], list(meta["cardinalities"]))

@@ -1,0 +1,177 @@
+"""Searcher: the trial loop over an Optuna study.
+
+It knows nothing of Keras. The task layer gives it two callables:
+``probe(hp)`` declares the search space for one set of values (used to plan
+greedy and known-good trials) and ``run_trial(number, hp, reporter, deadline)``
+trains one candidate and returns its score.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+import time
+import traceback
+from typing import Any, Callable
+
+import optuna
+
+from autodeep.graph.hyperparameters import HyperParameters
+from autodeep.search.space import trial_source
+from autodeep.search.strategies import check_tuner, make_pruner, make_sampler, planned_values
+
+TrialState = optuna.trial.TrialState
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class TrialPruned(Exception):
+    """Raised by ``run_trial`` when the pruner stopped the trial early."""
+
+
+class SearchFailed(RuntimeError):
+    """The search cannot go on (for example too many consecutive failed trials)."""
+
+
+class Searcher:
+    """Runs trials of one study until ``max_trials`` are finished or the deadline comes.
+
+    Args:
+        tuner: ``"greedy"``, ``"bayesian"`` (Gaussian process), ``"tpe"``, ``"random"`` or
+            ``"hyperband"`` (TPE with Hyperband pruning on per-epoch scores).
+        max_trials: Trials to finish, counting those of an earlier run of the same study.
+        direction: ``"minimize"`` or ``"maximize"`` the objective.
+        storage: Optuna storage URL (``sqlite:///...``, ``postgresql://...``).
+        study_name: The study's name inside the storage.
+        seed: Seeds the sampler and the greedy planner: same seed, same configurations.
+        initial_configs: Known-good values tried first (all tuners but random).
+        max_consecutive_failures: Stop with ``SearchFailed`` after this many failures in a row.
+        verbose: 1 prints a line per trial, 0 is silent.
+
+    ``run_trial`` returns the score, or ``(score, attributes)`` where the
+    attributes (JSON values) are stored with the trial.
+
+    Example:
+        >>> from autodeep.search import Searcher
+        >>> def probe(hp): return hp.Float("x", -2.0, 2.0, default=0.5)
+        >>> def run_trial(number, hp, reporter, deadline): return (probe(hp) - 1.0) ** 2
+        >>> study = Searcher("random", max_trials=5, direction="minimize", verbose=0, seed=0).run(probe, run_trial)
+        >>> len(study.trials)
+        5
+    """
+
+    def __init__(self, tuner: str = "greedy", max_trials: int = 10, direction: str = "minimize",
+                 storage: str | None = None, study_name: str = "autodeep", seed: int | None = None,
+                 initial_configs: list[dict] | None = None, max_consecutive_failures: int = 3,
+                 max_epochs: int = 100, verbose: int = 1, fail_running: bool = True):
+        self.tuner = check_tuner(tuner)
+        self.max_trials = max_trials
+        self.direction = direction
+        self.storage = storage
+        self.study_name = study_name
+        self.seed = seed
+        self.initial_configs = list(initial_configs or [])
+        self.max_consecutive_failures = max_consecutive_failures
+        self.max_epochs = max_epochs
+        self.verbose = verbose
+        self.fail_running = fail_running
+
+    def open_study(self) -> optuna.Study:
+        """Create the study, or load it to resume; trials left running by a crash are marked failed."""
+        study = optuna.create_study(
+            storage=self.storage, study_name=self.study_name, load_if_exists=True, direction=self.direction,
+            sampler=make_sampler(self.tuner, self.seed), pruner=make_pruner(self.tuner, self.max_epochs))
+        if self.fail_running:
+            for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+                study._storage.set_trial_user_attr(trial._trial_id, "error", "interrupted: the process stopped mid-trial")
+                study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+        return study
+
+    def run(self, probe: Callable[[HyperParameters], Any], run_trial: Callable[..., float],
+            deadline: float | None = None) -> optuna.Study:
+        """Run trials until the budget is spent; return the study (``deadline`` is a ``time.time()``)."""
+        study = self.open_study()
+        started = time.time()
+        while True:
+            finished = _finished(study)
+            if len(finished) >= self.max_trials:
+                break
+            if deadline is not None and not self._time_for_another(finished, deadline):
+                break
+            self._check_failures(finished)
+            if not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+                values = planned_values(self.tuner, study, probe, self.initial_configs, self.seed)
+                if values is not None:
+                    study.enqueue_trial(values)
+            trial = study.ask()
+            hp = HyperParameters(source=trial_source(trial))
+            reporter = _reporter(trial) if self.tuner == "hyperband" else None
+            t0 = time.time()
+            try:
+                outcome = run_trial(trial.number, hp, reporter, deadline)
+                score, attrs = (outcome if isinstance(outcome, tuple) else (outcome, {}))
+                score = float(score)
+                for key, value in attrs.items():
+                    trial.set_user_attr(key, value)
+                if not math.isfinite(score):
+                    raise FloatingPointError(f"the objective is {score}")
+            except TrialPruned:
+                trial.set_user_attr("seconds", time.time() - t0)
+                study.tell(trial, state=TrialState.PRUNED)
+                self._log(study, trial.number, "pruned", t0, started, deadline)
+                continue
+            except (KeyboardInterrupt, SystemExit):
+                trial.set_user_attr("error", "interrupted")
+                study.tell(trial, state=TrialState.FAIL)
+                raise
+            except Exception as error:  # a failed trial is recorded and the search goes on
+                trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+                trial.set_user_attr("traceback", traceback.format_exc()[-4000:])
+                trial.set_user_attr("seconds", time.time() - t0)
+                study.tell(trial, state=TrialState.FAIL)
+                self._log(study, trial.number, f"failed ({type(error).__name__}: {error})", t0, started, deadline)
+                continue
+            trial.set_user_attr("seconds", time.time() - t0)
+            study.tell(trial, score)
+            self._log(study, trial.number, f"score={score:.5g}", t0, started, deadline)
+        return study
+
+    def _time_for_another(self, finished: list, deadline: float) -> bool:
+        remaining = deadline - time.time()
+        durations = [t.user_attrs["seconds"] for t in finished if "seconds" in t.user_attrs]
+        typical = statistics.median(durations[-5:]) if durations else 0.0
+        return remaining > max(2.0, 0.35 * typical)
+
+    def _check_failures(self, finished: list) -> None:
+        n = self.max_consecutive_failures
+        if n and len(finished) >= n and all(t.state == TrialState.FAIL for t in finished[-n:]):
+            last = finished[-1].user_attrs.get("error", "unknown error")
+            raise SearchFailed(
+                f"The search stopped: the last {n} trials failed (max_consecutive_failures={n}). "
+                f"Last error: {last}. Each trial's error is recorded in the study's user attributes.")
+
+    def _log(self, study, number, outcome, t0, started, deadline) -> None:
+        if not self.verbose:
+            return
+        try:
+            best = f"best={study.best_value:.5g} (trial {study.best_trial.number})"
+        except ValueError:
+            best = "best=n/a"
+        budget = f"/{deadline - started:.0f}s" if deadline else "s"
+        done = len(_finished(study))
+        print(f"[autodeep] trial {number + 1} ({done}/{self.max_trials}) {outcome} {best} "
+              f"trial {time.time() - t0:.1f}s elapsed {time.time() - started:.0f}{budget}", file=sys.stdout, flush=True)
+
+
+def _finished(study: optuna.Study) -> list:
+    return [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+
+
+def _reporter(trial: optuna.Trial) -> Callable[[int, float], bool]:
+    def report(step: int, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        trial.report(value, step)
+        return trial.should_prune()
+
+    return report

@@ -1,0 +1,83 @@
+"""The project directory: ``<directory>/<project_name>/`` with the study, trials and the export."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from autodeep.storage.files import atomic_write_bytes, atomic_write_json, read_json
+
+
+class Project:
+    """Where one search keeps everything it must not lose.
+
+    Layout::
+
+        <directory>/<project_name>/
+            study.db              Optuna study (SQLite) unless a storage URL is given
+            trials/trial_0007/    config.json, metrics.json, model.weights.h5, val_pred.npy
+            best_model/           the exported artifact (manifest.json + model files)
+
+    Example:
+        >>> import tempfile
+        >>> project = Project(tempfile.mkdtemp(), "demo", overwrite=True)
+        >>> project.trial_dir(3).name
+        'trial_0003'
+    """
+
+    def __init__(self, directory: str | os.PathLike | None, project_name: str, overwrite: bool = False):
+        self.root = Path(directory if directory is not None else "autodeep_runs")
+        self.path = self.root / project_name
+        if overwrite and self.path.exists():
+            shutil.rmtree(self.path)
+        (self.path / "trials").mkdir(parents=True, exist_ok=True)
+
+    @property
+    def study_url(self) -> str:
+        return f"sqlite:///{(self.path / 'study.db').resolve()}"
+
+    @property
+    def artifact_dir(self) -> Path:
+        return self.path / "best_model"
+
+    def trial_dir(self, number: int) -> Path:
+        return self.path / "trials" / f"trial_{number:04d}"
+
+    def save_trial(self, number: int, config: dict, metrics: dict, model=None,
+                   val_predictions: list[np.ndarray] | None = None) -> Path:
+        """Persist a finished trial: weights and predictions first, metrics last (metrics mark completion)."""
+        folder = self.trial_dir(number)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(folder / "config.json", config)
+        if model is not None:
+            tmp = folder / ".model.weights.h5.tmp.weights.h5"
+            model.save_weights(tmp)
+            os.replace(tmp, folder / "model.weights.h5")
+        if val_predictions is not None:
+            for i, pred in enumerate(val_predictions):
+                buffer = _npy_bytes(np.asarray(pred, dtype="float32"))
+                atomic_write_bytes(folder / f"val_pred_{i}.npy", buffer)
+        atomic_write_json(folder / "metrics.json", metrics)
+        return folder
+
+    def load_trial_metrics(self, number: int) -> dict | None:
+        path = self.trial_dir(number) / "metrics.json"
+        return read_json(path) if path.exists() else None
+
+    def load_val_predictions(self, number: int) -> list[np.ndarray]:
+        folder = self.trial_dir(number)
+        return [np.load(p) for p in sorted(folder.glob("val_pred_*.npy"))]
+
+    def delete_weights(self, number: int) -> None:
+        (self.trial_dir(number) / "model.weights.h5").unlink(missing_ok=True)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()

@@ -1,0 +1,204 @@
+"""The exported artifact: preprocessing state + one ``.keras`` model + a manifest, and ``load_model``.
+
+Layout of an artifact folder::
+
+    manifest.json   format, version, inputs (kind, preprocessor config), outputs
+                    (task, target codec, target format), model file and its sha256
+    model.keras     the Keras model (an ensemble is itself one model)
+
+Loading runs Keras in safe mode and builds preprocessors only from a fixed
+registry of classes, so a file can never make ``load_model`` execute code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import autodeep
+from autodeep.blocks.heads import format_targets
+from autodeep.storage import atomic_write_json, read_json, replace_directory
+from autodeep.tasks.preprocessing import preprocessor_from_config
+from autodeep.tasks.targets import TargetCodec
+
+FORMAT = "autodeep-artifact"
+VERSION = 1
+MODEL_FILE = "model.keras"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_artifact(path, model, inputs: list[dict], outputs: list[dict], info: dict | None = None) -> Path:
+    """Write an artifact folder atomically (a crash leaves the previous export intact).
+
+    ``inputs``: per input ``{"name", "kind", "preprocessor": obj}``; ``outputs``: per head
+    ``{"name", "task", "codec": TargetCodec, "target_format", "num_classes"}``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.staging-"))
+    model.save(staging / MODEL_FILE)
+    manifest = {
+        "format": FORMAT, "version": VERSION, "autodeep_version": autodeep.__version__,
+        "keras_backend": _backend(),
+        "inputs": [{"name": i["name"], "kind": i["kind"],
+                    "preprocessor": {"class": type(i["preprocessor"]).__name__,
+                                     "config": i["preprocessor"].get_config()}} for i in inputs],
+        "outputs": [{"name": o["name"], "task": o["task"], "codec": o["codec"].get_config(),
+                     "target_format": o["target_format"], "num_classes": o.get("num_classes")} for o in outputs],
+        "model": {"file": MODEL_FILE, "sha256": _sha256(staging / MODEL_FILE)},
+        "info": info or {},
+    }
+    atomic_write_json(staging / "manifest.json", manifest)
+    replace_directory(staging, path)
+    return path
+
+
+def _backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+class Predictor:
+    """A trained autodeep model that takes raw inputs: what ``ak.load_model`` returns.
+
+    Example:
+        >>> import autodeep as ak, pandas as pd
+        >>> clf = ak.StructuredDataClassifier(max_trials=1, epochs=1, overwrite=True, verbose=0,
+        ...                                   directory=__import__("tempfile").mkdtemp())
+        >>> df = ak.datasets.load_credit_g().head(200)
+        >>> _ = clf.fit(df.drop(columns="class"), df["class"])
+        >>> clf.save(clf.directory + "/exported")
+        >>> m = ak.load_model(clf.directory + "/exported")
+        >>> m.predict(df.drop(columns="class").head(3)).shape
+        (3,)
+    """
+
+    def __init__(self, path, manifest: dict, model, preprocessors: list, codecs: list):
+        self.path = Path(path)
+        self.manifest = manifest
+        self.model = model
+        self.preprocessors = preprocessors
+        self.codecs = codecs
+
+    @classmethod
+    def load(cls, path) -> "Predictor":
+        import keras
+
+        import autodeep.blocks  # noqa: F401  (registers autodeep's layers for safe loading)
+
+        path = Path(path)
+        manifest_path = path / "manifest.json"
+        if not manifest_path.is_file():
+            raise FileNotFoundError(f"{path} is not an autodeep model: {manifest_path} does not exist.")
+        manifest = read_json(manifest_path)
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise ValueError(f"{manifest_path} is not an autodeep manifest (format={manifest.get('format')!r}).")
+        if manifest.get("version", 0) > VERSION:
+            raise ValueError(f"{path} was saved by a newer autodeep (artifact version {manifest['version']}).")
+        model_path = path / manifest["model"]["file"]
+        if not model_path.is_file():
+            raise ValueError(f"The model file {model_path} is missing.")
+        if _sha256(model_path) != manifest["model"]["sha256"]:
+            raise ValueError(f"{model_path} does not match the checksum in its manifest: "
+                             f"the file is truncated or was modified after export.")
+        try:
+            model = keras.saving.load_model(model_path, safe_mode=True)
+        except Exception as error:
+            raise ValueError(f"{model_path} could not be loaded: {error}") from error
+        preprocessors = [preprocessor_from_config(i["preprocessor"]) for i in manifest["inputs"]]
+        codecs = [TargetCodec.from_config(o["codec"]) for o in manifest["outputs"]]
+        return cls(path, manifest, model, preprocessors, codecs)
+
+    # -- inputs --------------------------------------------------------------
+    def _as_list(self, x, argument: str) -> list:
+        n = len(self.preprocessors)
+        if n == 1:
+            wrapped = isinstance(x, (list, tuple)) and len(x) == 1 and _is_container(x[0])
+            return [x[0] if wrapped else x]
+        if not isinstance(x, (list, tuple)) or len(x) != n:
+            raise ValueError(f"{argument} must be a list of {n} inputs "
+                             f"({[i['name'] for i in self.manifest['inputs']]}); received {type(x).__name__}.")
+        return list(x)
+
+    def transform(self, x) -> dict[str, np.ndarray]:
+        """Raw inputs -> the named arrays the Keras model takes."""
+        arrays = {}
+        raws = self._as_list(x, "x")
+        lengths = set()
+        for entry, pre, raw in zip(self.manifest["inputs"], self.preprocessors, raws):
+            for key, value in pre.transform(raw).items():
+                arrays[f"{entry['name']}__{key}"] = value
+                lengths.add(len(value))
+        if len(lengths) > 1:
+            raise ValueError(f"The inputs in x have different numbers of rows: {sorted(lengths)}.")
+        return arrays
+
+    def _raw_outputs(self, x, batch_size=None) -> list[np.ndarray]:
+        out = self.model.predict(self.transform(x), batch_size=batch_size or 1024, verbose=0)
+        return list(out) if isinstance(out, (list, tuple)) else [out]
+
+    def _unwrap(self, values: list):
+        return values[0] if len(values) == 1 else values
+
+    # -- public --------------------------------------------------------------
+    def predict(self, x, batch_size: int | None = None, **kwargs):
+        """Predictions in the user's terms: original class labels, or values in the target's units."""
+        return self._unwrap([c.decode(o) for c, o in zip(self.codecs, self._raw_outputs(x, batch_size))])
+
+    def predict_proba(self, x, batch_size: int | None = None, **kwargs):
+        """Class probabilities, ``(n, n_classes)``, columns in the order of ``classes_``."""
+        if all(c.task != "classification" for c in self.codecs):
+            raise ValueError("predict_proba needs a classification head; this model only does regression.")
+        outputs = self._raw_outputs(x, batch_size)
+        return self._unwrap([c.probabilities(o) for c, o in zip(self.codecs, outputs) if c.task == "classification"])
+
+    @property
+    def classes_(self):
+        found = [c.classes_ for c in self.codecs if c.task == "classification"]
+        return self._unwrap(found) if found else None
+
+    def targets(self, y) -> dict | np.ndarray:
+        """The user's targets -> what the Keras model's losses take."""
+        ys = [y] if len(self.codecs) == 1 else list(y)
+        if len(ys) != len(self.codecs):
+            raise ValueError(f"y must hold {len(self.codecs)} targets (one per head); received {len(ys)}.")
+        prepared = {o["name"]: format_targets(c.encode(t), o["target_format"], o.get("num_classes"))
+                    for o, c, t in zip(self.manifest["outputs"], self.codecs, ys)}
+        return prepared if len(prepared) > 1 else next(iter(prepared.values()))
+
+    def evaluate(self, x, y, batch_size: int | None = None, **kwargs):
+        """Loss and metrics on ``(x, y)``, as Keras' ``evaluate`` returns them (a scalar or a list)."""
+        return self.model.evaluate(self.transform(x), self.targets(y), batch_size=batch_size or 1024, verbose=0)
+
+    def export_model(self):
+        """The Keras model behind this predictor (numeric inputs, named ``<input>__<key>``)."""
+        return self.model
+
+
+def _is_container(value) -> bool:
+    import pandas as pd
+
+    return isinstance(value, (pd.DataFrame, pd.Series, np.ndarray))
+
+
+def load_model(path: str | os.PathLike, custom_objects=None, **kwargs) -> Predictor:
+    """Load a model saved by ``save()`` (or a project's ``best_model`` folder); it takes raw inputs.
+
+    Example:
+        >>> import autodeep as ak
+        >>> model = ak.load_model("credit_model")  # doctest: +SKIP
+        >>> model.predict(raw_dataframe)          # doctest: +SKIP
+    """
+    return Predictor.load(path)

@@ -1,0 +1,381 @@
+"""``AutoModel``: the search-level API, and the orchestration every task class shares.
+
+``fit`` runs the data flow of the design: adapt and split the data, fit the
+preprocessors on the training rows, let the Searcher run trials (each one a
+Graph build + a Trainer fit, stored by Storage), refit the best configuration
+on all the data, export one artifact, and serve predictions from exactly that
+artifact.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autodeep.blocks import ClassificationHead, DenseBlock, Merge, StructuredDataBlock
+from autodeep.data import check_lengths, train_validation_split
+from autodeep.graph import Graph, GraphError, Head, HyperParameters, Input, Node
+from autodeep.search import Searcher, TrialPruned, check_tuner
+from autodeep.storage import Project, atomic_write_json, read_json
+from autodeep.tasks.artifact import Predictor, save_artifact
+from autodeep.tasks.checks import check_fraction, check_int, check_number, check_str
+from autodeep.tasks.preprocessing import preprocessor_for
+from autodeep.tasks.targets import TargetCodec
+from autodeep.train import fit_model, free_memory, objective_direction
+
+#: The block an input kind gets when the user wires only inputs and heads.
+DEFAULT_BLOCKS: dict[str, type] = {"structured": StructuredDataBlock, "numeric": DenseBlock}
+
+SEARCH_SHARE = 0.85  # of time_limit; the rest is kept for the refit and the export
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def take_rows(raw, index: np.ndarray):
+    """Rows ``index`` of a DataFrame, Series, array or list."""
+    if isinstance(raw, (pd.DataFrame, pd.Series)):
+        return raw.iloc[index]
+    if isinstance(raw, np.ndarray):
+        return raw[index]
+    return [raw[i] for i in index]
+
+
+def concat_arrays(a: dict, b: dict) -> dict:
+    return {k: np.concatenate([a[k], b[k]]) for k in a}
+
+
+class AutoModel:
+    """Search a Keras model for the inputs and heads you wire; AutoKeras' ``AutoModel``.
+
+    Args:
+        inputs: Input node(s): ``ak.Input()``, ``ak.StructuredDataInput()``, ...
+        outputs: Head(s) (the graph between is chosen for you) or head output node(s) of a wired graph.
+        project_name: Folder name under ``directory`` for the study, trials and export.
+        max_trials: Number of trials to finish (an interrupted search resumes and counts earlier ones).
+        directory: Parent folder of the project (``./autodeep_runs`` by default).
+        objective: Validation metric to optimise, e.g. ``"val_loss"`` (default) or ``"val_accuracy"``.
+        tuner: ``"greedy"`` (default), ``"bayesian"``, ``"tpe"``, ``"random"`` or ``"hyperband"``.
+        overwrite: Start afresh; ``False`` resumes the study found in the project folder.
+        seed: Makes splits, trial configurations and initial weights repeatable.
+        max_model_size: Trials whose model has more parameters are recorded as failed and skipped.
+        time_limit: Wall-clock seconds for the whole ``fit`` (search, refit and export).
+        refit: Retrain the best configuration on training + validation data before export.
+        storage: An Optuna storage URL (e.g. PostgreSQL) instead of the project's SQLite file.
+        max_consecutive_failures: End a hopeless search after this many failed trials in a row.
+        verbose: 1 prints one line per trial; 0 is silent.
+
+    Example:
+        >>> import numpy as np, tempfile, autodeep as ak
+        >>> x = np.random.rand(64, 4).astype("float32"); y = x.sum(axis=1)
+        >>> model = ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), max_trials=1,
+        ...                      directory=tempfile.mkdtemp(), verbose=0, seed=0)
+        >>> _ = model.fit(x, y, epochs=2)
+        >>> model.predict(x[:2]).shape
+        (2,)
+    """
+
+    _default_project = "auto_model"
+
+    def __init__(self, inputs, outputs, project_name: str | None = None, max_trials: int = 100,
+                 directory: str | None = None, objective: str = "val_loss", tuner: str | None = "greedy",
+                 overwrite: bool = False, seed: int | None = None, max_model_size: int | None = None,
+                 time_limit: float | None = None, refit: bool = True, storage: str | None = None,
+                 max_consecutive_failures: int = 3, verbose: int = 1, **kwargs):
+        self.inputs = _as_list(inputs)
+        self.outputs = _as_list(outputs)
+        self.project_name = check_str("project_name", project_name or self._default_project)
+        self.max_trials = check_int("max_trials", max_trials)
+        self.directory = str(directory) if directory is not None else "autodeep_runs"
+        self.objective = check_str("objective", objective)
+        self.tuner = check_tuner(tuner or "greedy")
+        self.overwrite = bool(overwrite)
+        self.seed = check_int("seed", seed, minimum=0, allow_none=True)
+        self.max_model_size = check_int("max_model_size", max_model_size, allow_none=True)
+        self.time_limit = check_number("time_limit", time_limit)
+        self.refit = refit
+        self.storage = check_str("storage", storage, allow_none=True)
+        self.max_consecutive_failures = check_int("max_consecutive_failures", max_consecutive_failures, minimum=0)
+        self.verbose = verbose
+        self._graph: Graph | None = None
+        self._predictor: Predictor | None = None
+        self.study_ = None
+
+    # -- graph ---------------------------------------------------------------
+    def _initial_configs(self, graph: Graph) -> list[dict]:
+        """Known-good hyperparameter values tried first; task classes override this."""
+        return [{}]
+
+    def _build_graph(self) -> Graph:
+        for node in self.inputs:
+            if not isinstance(node, Input):
+                raise GraphError(f"inputs must be input nodes such as ak.Input(); received {node!r}.")
+        if all(isinstance(o, Head) and not o.outputs for o in self.outputs):
+            return self._auto_wire()
+        for out in self.outputs:
+            if isinstance(out, Head) and not out.outputs:
+                raise GraphError(f"{out.name} is not connected: give either only heads (the graph is built for "
+                                 f"you) or only head outputs of a graph you wired.")
+        return Graph(self.inputs, self.outputs)
+
+    def _auto_wire(self) -> Graph:
+        features = []
+        counts: dict[str, int] = {}
+        for node in self.inputs:
+            block_cls = DEFAULT_BLOCKS.get(node.kind)
+            if block_cls is None:
+                raise GraphError(f"No default block exists for {node!r}; wire a block to it yourself.")
+            base = block_cls.__name__
+            counts[base] = counts.get(base, 0) + 1
+            name = "_".join(w.lower() for w in _split_camel(base)) + f"_{counts[base]}"
+            features.append(block_cls(name=name)(node))
+        merged = features[0] if len(features) == 1 else Merge(name="merge_1")(features)
+        heads = [head(merged) for head in self.outputs]
+        return Graph(self.inputs, heads)
+
+    # -- data ----------------------------------------------------------------
+    def _adapt(self, x, y):
+        """Hook for task classes to turn paths/target names into (x, y); returns lists per input/head."""
+        return x, y
+
+    def _split_xy(self, x, y, graph: Graph, argument: str = "x"):
+        xs = [x] if len(graph.inputs) == 1 else x
+        if len(graph.inputs) > 1 and (not isinstance(x, (list, tuple)) or len(x) != len(graph.inputs)):
+            raise ValueError(f"{argument} must be a list of {len(graph.inputs)} inputs "
+                             f"({[n.name for n in graph.inputs]}); received {type(x).__name__}.")
+        ys = [y] if len(graph.heads) == 1 else y
+        if len(graph.heads) > 1 and (not isinstance(y, (list, tuple)) or len(y) != len(graph.heads)):
+            raise ValueError(f"y must be a list of {len(graph.heads)} targets (one per head: "
+                             f"{[h.name for h in graph.heads]}); received {type(y).__name__}.")
+        return list(xs), list(ys)
+
+    def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int | None = None, callbacks=None,
+            validation_split: float = 0.2, validation_data=None, verbose: int | None = None, **kwargs):
+        """Search, refit the best model and export it; afterwards ``predict`` uses the export.
+
+        Args:
+            x: Training inputs (one per input node; a list for several).
+            y: Training targets (one per head; a list for several).
+            batch_size: Fixed batch size; chosen from the data size when ``None``.
+            epochs: Epochs per trial; ``None`` trains with early stopping.
+            callbacks: Keras callbacks added to every fit.
+            validation_split: Share of the training rows held out for validation.
+            validation_data: ``(x_val, y_val)`` instead of a split.
+        """
+        started = time.time()
+        if verbose is not None:
+            self.verbose = verbose
+        epochs = check_int("epochs", epochs, allow_none=True)
+        batch_size = check_int("batch_size", batch_size, allow_none=True)
+        if x is None or y is None:
+            raise ValueError(f"fit needs both x and y; received x={type(x).__name__}, y={type(y).__name__}.")
+        x, y = self._adapt(x, y)
+        graph = self._graph = self._build_graph()
+        xs, ys = self._split_xy(x, y, graph)
+        n = len(pd.DataFrame(xs[0])) if isinstance(xs[0], dict) else _n_rows(xs[0])
+        for i, raw in enumerate(xs):
+            check_lengths(_n_rows(raw), [0] * n, x_name=f"x[{i}]" if len(xs) > 1 else "x", y_name="x[0]")
+        for i, target in enumerate(ys):
+            check_lengths(n, target, x_name="x", y_name=f"y[{i}]" if len(ys) > 1 else "y")
+
+        codecs = [TargetCodec(head.task).fit(t, argument="y") for head, t in zip(graph.heads, ys)]
+        for head, codec in zip(graph.heads, codecs):
+            head.configure(codec.meta())
+
+        if validation_data is not None:
+            x_val_raw, y_val_raw = self._adapt(*validation_data)
+            xv, yv = self._split_xy(x_val_raw, y_val_raw, graph, argument="validation_data[0]")
+            train_x, val_x, train_y, val_y = xs, xv, ys, yv
+        else:
+            check_fraction("validation_split", validation_split)
+            stratify = next((codec.encode(t) for codec, t in zip(codecs, ys)
+                             if codec.task == "classification" and not codec.meta()["multi_label"]), None)
+            train_idx, val_idx = train_validation_split(n, y=stratify, validation_split=validation_split,
+                                                        seed=self.seed or 0)
+            train_x = [take_rows(r, train_idx) for r in xs]
+            val_x = [take_rows(r, val_idx) for r in xs]
+            train_y = [take_rows(_as_array(t), train_idx) for t in ys]
+            val_y = [take_rows(_as_array(t), val_idx) for t in ys]
+
+        preprocessors = [preprocessor_for(node).fit(raw) for node, raw in zip(graph.inputs, train_x)]
+        specs = {node.name: p.specs() for node, p in zip(graph.inputs, preprocessors)}
+        arrays_tr = self._transform(graph, preprocessors, train_x)
+        arrays_va = self._transform(graph, preprocessors, val_x)
+        targets_tr = self._targets(graph, codecs, train_y)
+        targets_va = self._targets(graph, codecs, val_y)
+
+        project = Project(self.directory, self.project_name, overwrite=self.overwrite)
+        self._project = project
+        deadline = started + self.time_limit if self.time_limit else None
+        search_deadline = started + SEARCH_SHARE * self.time_limit if self.time_limit else None
+        searcher = Searcher(
+            tuner=self.tuner, max_trials=self.max_trials, direction=objective_direction(self.objective),
+            storage=self.storage or project.study_url, study_name=self.project_name, seed=self.seed,
+            initial_configs=self._initial_configs(graph), max_consecutive_failures=self.max_consecutive_failures,
+            max_epochs=epochs or 100, verbose=self.verbose)
+
+        def probe(hp):
+            graph.build(hp, specs)
+            free_memory()
+
+        def run_trial(number, hp, reporter, trial_deadline):
+            if self.seed is not None:
+                import keras
+
+                keras.utils.set_random_seed(self.seed + number)
+            try:
+                model = graph.build(hp, specs)
+                size = model.count_params()
+                if self.max_model_size and size > self.max_model_size:
+                    raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
+                result = fit_model(model, arrays_tr, targets_tr, validation_data=(arrays_va, targets_va),
+                                   epochs=epochs, batch_size=batch_size, objective=self.objective,
+                                   callbacks=callbacks, deadline=trial_deadline, reporter=reporter)
+                if result.stopped == "pruned":
+                    raise TrialPruned()
+                predictions = model.predict(arrays_va, batch_size=1024, verbose=0)
+                attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+                         "fit_seconds": result.seconds, "stopped": result.stopped, "params": size}
+                project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
+                                   model=model, val_predictions=_as_list(predictions))
+                return result.score, attrs
+            finally:
+                free_memory()
+
+        study = self.study_ = searcher.run(probe, run_trial, deadline=search_deadline)
+        best = self._best_trial(study)
+        model, final = self._final_model(graph, specs, best, project, arrays_tr, targets_tr, arrays_va, targets_va,
+                                         batch_size, callbacks, deadline)
+        inputs = [{"name": node.name, "kind": node.kind, "preprocessor": p}
+                  for node, p in zip(graph.inputs, preprocessors)]
+        outputs = [{"name": h.name, "task": h.task, "codec": c, "target_format": h.target_format,
+                    "num_classes": getattr(h, "num_classes", None)} for h, c in zip(graph.heads, codecs)]
+        info = {"best_trial": best.number, "best_score": best.value, "objective": self.objective,
+                "params": best.params, "final": final, "task": type(self).__name__}
+        save_artifact(project.artifact_dir, model, inputs, outputs, info)
+        free_memory()
+        self._predictor = Predictor.load(project.artifact_dir)
+        if self.verbose:
+            print(f"[autodeep] done in {time.time() - started:.1f}s: best trial {best.number + 1} "
+                  f"{self.objective}={best.value:.5g}; final model: {final['kind']}; exported to {project.artifact_dir}",
+                  flush=True)
+        return self
+
+    def _transform(self, graph, preprocessors, raws) -> dict:
+        arrays = {}
+        for node, pre, raw in zip(graph.inputs, preprocessors, raws):
+            for key, value in pre.transform(raw).items():
+                arrays[f"{node.name}__{key}"] = value
+        return arrays
+
+    def _targets(self, graph, codecs, ys):
+        prepared = {h.name: h.prepare_targets(c.encode(t)) for h, c, t in zip(graph.heads, codecs, ys)}
+        return prepared if len(prepared) > 1 else next(iter(prepared.values()))
+
+    def _best_trial(self, study):
+        import optuna
+
+        completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if not completed:
+            errors = {t.number + 1: t.user_attrs.get("error", t.state.name) for t in study.trials}
+            raise RuntimeError(f"No trial finished successfully, so there is no model to export. "
+                               f"Trial errors: {errors}. Raise time_limit or max_trials, or fix the errors above.")
+        return study.best_trial
+
+    def _final_model(self, graph, specs, best, project, arrays_tr, targets_tr, arrays_va, targets_va,
+                     batch_size, callbacks, deadline):
+        """The model to export: the best configuration refit on all rows, or the best trial's own weights."""
+        hp = HyperParameters(values=best.params)
+        if self.seed is not None:
+            import keras
+
+            keras.utils.set_random_seed(self.seed + 10_000)
+        model = graph.build(hp, specs)
+        epochs = int(best.user_attrs.get("best_epoch", 1))
+        n_tr, n_va = len(next(iter(arrays_tr.values()))), len(next(iter(arrays_va.values())))
+        estimate = best.user_attrs.get("fit_seconds", 0.0) * epochs / max(best.user_attrs.get("epochs_run", 1), 1) \
+            * (n_tr + n_va) / max(n_tr, 1) * 1.15
+        remaining = deadline - time.time() if deadline else math.inf
+        if self.refit and estimate < remaining:
+            x_all = concat_arrays(arrays_tr, arrays_va)
+            y_all = concat_arrays(targets_tr, targets_va) if isinstance(targets_tr, dict) else \
+                np.concatenate([targets_tr, targets_va])
+            result = fit_model(model, x_all, y_all, epochs=epochs, batch_size=batch_size, objective=self.objective,
+                               callbacks=callbacks, deadline=deadline)
+            return model, {"kind": "refit", "epochs": result.epochs_run, "rows": n_tr + n_va,
+                           "stopped": result.stopped}
+        weights = project.trial_dir(best.number) / "model.weights.h5"
+        model.load_weights(weights)
+        reason = "refit disabled" if not self.refit else f"no time to refit (needs ~{estimate:.0f}s)"
+        return model, {"kind": "best_trial", "reason": reason, "rows": n_tr}
+
+    # -- after fit -----------------------------------------------------------
+    def _require_fitted(self) -> Predictor:
+        if self._predictor is None:
+            raise RuntimeError(f"This {type(self).__name__} is not fitted yet: call fit() first.")
+        return self._predictor
+
+    def _adapt_x(self, x):
+        return x
+
+    def predict(self, x, batch_size: int | None = None, **kwargs):
+        """Predict with the exported model; class labels come back in their original type."""
+        return self._require_fitted().predict(self._adapt_x(x), batch_size=batch_size)
+
+    def predict_proba(self, x, batch_size: int | None = None, **kwargs):
+        """Class probabilities ``(n, n_classes)`` in the order of ``classes_``."""
+        return self._require_fitted().predict_proba(self._adapt_x(x), batch_size=batch_size)
+
+    def evaluate(self, x, y=None, batch_size: int | None = None, **kwargs):
+        """Loss and metrics of the exported model on ``(x, y)``, as Keras' ``evaluate`` returns them."""
+        x, y = self._adapt(x, y)
+        return self._require_fitted().evaluate(x, y, batch_size=batch_size)
+
+    def export_model(self):
+        """The exported Keras model (numeric inputs), as AutoKeras returns it."""
+        return self._require_fitted().export_model()
+
+    def save(self, path) -> Path:
+        """Copy the exported artifact (preprocessing + model + manifest) to ``path``; load it with ``ak.load_model``."""
+        import shutil
+
+        predictor = self._require_fitted()
+        path = Path(path)
+        if path.exists():
+            shutil.rmtree(path)
+        shutil.copytree(predictor.path, path)
+        return path
+
+    @property
+    def classes_(self):
+        return self._require_fitted().classes_
+
+    @property
+    def tuner_results(self) -> pd.DataFrame:
+        """One row per trial: number, state, score, parameters, error."""
+        if self.study_ is None:
+            raise RuntimeError("No search has run yet: call fit() first.")
+        return self.study_.trials_dataframe(attrs=("number", "state", "value", "params", "user_attrs"))
+
+
+def _split_camel(name: str) -> list[str]:
+    import re
+
+    return re.findall(r"[A-Z][a-z0-9]*", name)
+
+
+def _n_rows(raw) -> int:
+    if isinstance(raw, (str, Path)):
+        raise TypeError("x is a path; only the task classes (e.g. ak.StructuredDataClassifier) read paths.")
+    return len(raw)
+
+
+def _as_array(target):
+    if isinstance(target, (pd.Series, pd.DataFrame, np.ndarray)):
+        return target
+    return np.asarray(target)

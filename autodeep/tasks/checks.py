@@ -1,0 +1,52 @@
+"""Argument checks at the API boundary: each error names the argument, the expectation and what came."""
+
+from __future__ import annotations
+
+import numbers
+
+
+def check_int(name: str, value, minimum: int = 1, allow_none: bool = False):
+    """``value`` must be an int >= ``minimum``.
+
+    Example:
+        >>> check_int("max_trials", 3)
+        3
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}; received {value!r} of type {type(value).__name__}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; received {value}.")
+    return int(value)
+
+
+def check_number(name: str, value, minimum: float = 0.0, allow_none: bool = True):
+    """``value`` must be a number > ``minimum`` (or ``None`` where allowed).
+
+    Example:
+        >>> check_number("time_limit", 60)
+        60.0
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number > {minimum}; received {value!r} of type {type(value).__name__}.")
+    if not value > minimum:
+        raise ValueError(f"{name} must be a number > {minimum}; received {value}.")
+    return float(value)
+
+
+def check_fraction(name: str, value) -> float:
+    """``value`` must be strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1; received {value!r}.")
+    return float(value)
+
+
+def check_str(name: str, value, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string; received {value!r} of type {type(value).__name__}.")
+    return value

@@ -1,0 +1,137 @@
+"""Trainer: fit one candidate model, with early stopping, deadlines and pruning, then free it.
+
+It knows nothing of the search library: pruning comes in as a ``reporter``
+callable ``(epoch, value) -> should_stop``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import math
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What one fit produced: the score, the best epoch and how it ended."""
+
+    score: float
+    best_epoch: int          # 1-based epoch whose weights were kept
+    epochs_run: int
+    history: dict[str, list[float]]
+    seconds: float
+    stopped: str             # "completed" | "early_stopping" | "deadline" | "pruned"
+
+
+def default_batch_size(n_rows: int) -> int:
+    """A batch size that keeps small data noisy enough and large data fast: 32 ... 512.
+
+    Example:
+        >>> default_batch_size(800), default_batch_size(4000), default_batch_size(100_000)
+        (32, 128, 512)
+    """
+    return int(2 ** int(np.clip(round(math.log2(max(n_rows, 1) / 32)), 5, 9)))
+
+
+def objective_direction(objective: str) -> str:
+    """``"minimize"`` for losses and errors, ``"maximize"`` for accuracies, AUC and the like.
+
+    Example:
+        >>> objective_direction("val_loss"), objective_direction("val_accuracy")
+        ('minimize', 'maximize')
+    """
+    name = objective.lower()
+    if any(k in name for k in ("acc", "auc", "precision", "recall", "f1", "r2", "iou", "pearson")):
+        return "maximize"
+    return "minimize"
+
+
+def _callbacks(objective, direction, patience, deadline, reporter, state):
+    import keras
+
+    class Watch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if deadline is not None and time.time() > deadline:
+                state["stopped"] = "deadline"
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            value = logs.get(objective)
+            if value is not None and not math.isfinite(value) and "loss" in objective:
+                raise FloatingPointError(f"{objective} became {value} at epoch {epoch + 1}")
+            if reporter is not None and value is not None and reporter(epoch + 1, float(value)):
+                state["stopped"] = "pruned"
+                self.model.stop_training = True
+            if deadline is not None and time.time() > deadline:
+                state["stopped"] = "deadline"
+                self.model.stop_training = True
+
+    callbacks = [keras.callbacks.TerminateOnNaN(), Watch()]
+    if patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=objective, mode="min" if direction == "minimize" else "max", patience=patience,
+            restore_best_weights=True, start_from_epoch=0))
+    return callbacks
+
+
+def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batch_size: int | None = None,
+              objective: str = "val_loss", callbacks: list | None = None, deadline: float | None = None,
+              reporter: Callable[[int, float], bool] | None = None, patience: int | None = None,
+              verbose: int = 0) -> TrainResult:
+    """Fit ``model`` and return how it went; the model keeps its best weights.
+
+    With ``epochs=None`` training runs until early stopping on ``objective``
+    (patience grows gently with the data's size), the ``deadline`` (a
+    ``time.time()``), or 1000 epochs. Without validation data it runs
+    ``epochs`` epochs (a refit).
+
+    Example:
+        >>> import numpy as np, keras
+        >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        >>> model.compile("adam", "mse")
+        >>> x = np.random.rand(64, 3).astype("float32"); y = x.sum(1, keepdims=True)
+        >>> result = fit_model(model, x, y, validation_data=(x, y), epochs=2)
+        >>> result.epochs_run
+        2
+    """
+    n_rows = len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
+    batch_size = batch_size or default_batch_size(n_rows)
+    direction = objective_direction(objective)
+    if validation_data is None:
+        objective = objective.removeprefix("val_")
+    max_epochs = epochs if epochs is not None else 1000
+    if patience is None and epochs is None and validation_data is not None:
+        patience = 10 if n_rows < 20_000 else 5
+    state = {"stopped": "completed"}
+    all_callbacks = _callbacks(objective, direction, patience, deadline, reporter, state) + list(callbacks or [])
+    t0 = time.time()
+    history = model.fit(x, y, validation_data=validation_data, epochs=max_epochs, batch_size=batch_size,
+                        callbacks=all_callbacks, verbose=verbose, shuffle=True)
+    seconds = time.time() - t0
+    logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    if "loss" in logs and logs["loss"] and not math.isfinite(logs["loss"][-1]):
+        raise FloatingPointError("the training loss became NaN or infinite")
+    values = logs.get(objective)
+    if not values:
+        raise ValueError(f"objective {objective!r} was not computed; available: {sorted(logs)}. "
+                         f"Add the metric to the head's metrics or choose another objective.")
+    finite = [v if math.isfinite(v) else (math.inf if direction == "minimize" else -math.inf) for v in values]
+    best_index = int(np.argmin(finite) if direction == "minimize" else np.argmax(finite))
+    epochs_run = len(values)
+    if state["stopped"] == "completed" and epochs_run < max_epochs:
+        state["stopped"] = "early_stopping"
+    return TrainResult(score=finite[best_index], best_epoch=best_index + 1, epochs_run=epochs_run,
+                       history=logs, seconds=seconds, stopped=state["stopped"])
+
+
+def free_memory() -> None:
+    """Drop Keras' global state and collect garbage, so memory stays flat over many trials."""
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()

@@ -1,0 +1,129 @@
+"""Shared helpers for the autodeep benchmarks (tabular.py, and later images.py / text.py).
+
+Data location, manifest loading, seeded splits, timing, peak memory and markdown/CSV reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import importlib.metadata
+import os
+import resource
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# Benchmark the checkout this script lives in, whether or not autodeep is pip-installed.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def data_dir(path: str | Path | None = None) -> Path:
+    """The shared data folder (holding MANIFEST.tsv); exits with a message when it is missing."""
+    d = Path(path) if path else DEFAULT_DATA_DIR
+    if not (d / "MANIFEST.tsv").is_file():
+        sys.exit(f"error: benchmark data not found: {d / 'MANIFEST.tsv'} is missing (pass --data-dir DIR)")
+    return d
+
+
+def load_manifest(root: Path, task: str | None = None) -> pd.DataFrame:
+    """MANIFEST.tsv as a frame indexed by dataset name, optionally only one task (binary, image, ...)."""
+    m = pd.read_csv(root / "MANIFEST.tsv", sep="\t", dtype=str).set_index("name", drop=False)
+    return m[m["task"] == task] if task else m
+
+
+def load_table(root: Path, entry: pd.Series, max_rows: int | None = None,
+               seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Read a manifest entry's csv(.gz), pop its target; optionally a stratified subsample of max_rows."""
+    x = pd.read_csv(root / entry["file"])
+    y = x.pop(entry["target"])
+    if max_rows and len(x) > max_rows:
+        x, _, y, _ = train_test_split(x, y, train_size=max_rows, stratify=y, random_state=seed)
+    return x.reset_index(drop=True), y.reset_index(drop=True)
+
+
+def split(x, y, seed: int, test_size: float = 0.2, stratify: bool = True):
+    """Seeded (stratified) train/test split: returns x_train, x_test, y_train, y_test."""
+    return train_test_split(x, y, test_size=test_size, stratify=y if stratify else None, random_state=seed)
+
+
+class Timer:
+    """`with Timer() as t: ...` then t.seconds (wall clock)."""
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+        return False
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (monotone over the whole run)."""
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return kb / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def nproc() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def versions(*packages: str) -> str:
+    """'pkg x.y.z' for each package, read from metadata (nothing is imported)."""
+    out = []
+    for p in packages:
+        try:
+            out.append(f"{p} {importlib.metadata.version(p)}")
+        except importlib.metadata.PackageNotFoundError:
+            out.append(f"{p} (not installed)")
+    return ", ".join(out)
+
+
+def header(title: str, packages: tuple[str, ...]) -> str:
+    """Markdown preamble: title, command line, date, CPU count and library versions."""
+    cmd = shlex.join([Path(sys.executable).name, *sys.argv])
+    return (f"# {title}\n\n"
+            f"- command: `{cmd}`\n"
+            f"- date: {_dt.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
+            f"- machine: nproc={nproc()}, python {sys.version.split()[0]}\n"
+            f"- versions: {versions(*packages)}\n")
+
+
+def fmt(v) -> str:
+    if isinstance(v, float):
+        return "" if v != v else f"{v:.4g}"
+    return "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def md_row(values) -> str:
+    return "| " + " | ".join(fmt(v) for v in values) + " |"
+
+
+def md_table(rows: list[dict], columns: list[str]) -> str:
+    """A markdown table of the given columns of a list of dicts."""
+    lines = [md_row(columns), "|" + "---|" * len(columns)]
+    lines += [md_row(r.get(c) for c in columns) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(out: str | Path, markdown: str, rows: list[dict]) -> tuple[Path, Path]:
+    """Write the markdown to `out` and the raw rows to a CSV beside it (same stem)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(markdown)
+    csv_path = out.with_suffix(".csv")
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    with csv_path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    return out, csv_path

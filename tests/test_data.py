@@ -1,0 +1,331 @@
+"""Behaviour of autodeep.data on real small tables and hand-made frames."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autodeep.data import (
+    CATEGORICAL,
+    NUMERICAL,
+    ClassEncoder,
+    TabularPreprocessor,
+    TargetScaler,
+    check_lengths,
+    check_target,
+    infer_column_types,
+    read_table,
+    to_target_array,
+    train_validation_split,
+)
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TITANIC = DATA / "binary" / "titanic.csv.gz"
+PENGUINS = DATA / "multiclass" / "penguins.csv.gz"
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared data set {path} is absent (expected under /work/shared/data)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def titanic():
+    return read_table(_need(TITANIC), target="Survived")
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    return read_table(_need(PENGUINS), target="species")
+
+
+# ---------------------------------------------------------------- adapters
+
+def test_read_table_dataframe_is_shallow_copy_with_str_names():
+    original = pd.DataFrame({0: [1, 2], "b": ["x", "y"]})
+    df, y = read_table(original)
+    assert y is None
+    assert list(df.columns) == ["0", "b"]
+    assert list(original.columns) == [0, "b"]  # the caller's frame is untouched
+
+
+def test_read_table_duplicate_names_rejected():
+    with pytest.raises(ValueError, match=r"duplicate column names \['1'\]"):
+        read_table(pd.DataFrame([[1, 2]], columns=[1, "1"]))
+
+
+def test_read_table_ndarray_and_list_of_rows():
+    df, _ = read_table(np.arange(6).reshape(3, 2))
+    assert list(df.columns) == ["0", "1"] and df["1"].tolist() == [1, 3, 5]
+    df, _ = read_table([[1, "a"], [2, "b"]])
+    assert df.shape == (2, 2) and df["1"].tolist() == ["a", "b"]
+    with pytest.raises(ValueError, match="2-D"):
+        read_table(np.arange(3))
+    with pytest.raises(ValueError, match="2-D"):
+        read_table([1, 2, 3])
+
+
+def test_read_table_dict_and_target():
+    df, y = read_table({"a": np.array([1.0, 2.0]), "label": ["p", "q"]}, target="label")
+    assert list(df.columns) == ["a"] and y.tolist() == ["p", "q"]
+    with pytest.raises(ValueError, match=r"'nope'.*available columns.*'a'"):
+        read_table({"a": [1]}, target="nope")
+    with pytest.raises(ValueError, match="equal length"):
+        read_table({"a": [1, 2], "b": [1]})
+
+
+def test_read_table_wrong_type_names_argument():
+    with pytest.raises(TypeError, match="validation_data.*received int"):
+        read_table(3, argument="validation_data")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".tsv", ".parquet"])
+def test_read_table_files(tmp_path, suffix):
+    frame = pd.DataFrame({"num": [1.5, 2.5, np.nan], "cat": ["a", None, "c"], "y": [0, 1, 0]})
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path, engine="pyarrow")
+    else:
+        frame.to_csv(path, index=False, sep="\t" if suffix == ".tsv" else ",")
+    df, y = read_table(path, target="y")
+    assert list(df.columns) == ["num", "cat"]
+    assert y.tolist() == [0, 1, 0]
+    assert df["num"].isna().tolist() == [False, False, True]
+    assert df["cat"].isna().tolist() == [False, True, False]
+
+
+def test_read_table_missing_file_and_bad_suffix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere.csv"):
+        read_table(tmp_path / "nowhere.csv")
+    bad = tmp_path / "table.xlsx"
+    bad.write_text("x")
+    with pytest.raises(ValueError, match=r"\.parquet"):
+        read_table(str(bad))
+
+
+def test_read_real_csv_gz(titanic):
+    df, y = titanic
+    assert df.shape == (891, 11) and "Survived" not in df.columns
+    assert sorted(y.unique().tolist()) == [0, 1]
+
+
+def test_to_target_array_shapes():
+    assert to_target_array(pd.DataFrame({"y": [1, 2]})).shape == (2,)
+    assert to_target_array(np.array([[1], [2]])).shape == (2,)
+    assert to_target_array(pd.DataFrame({"a": [0, 1], "b": [1, 1]})).shape == (2, 2)
+    assert to_target_array(pd.Series(["a", "b"], dtype="str")).tolist() == ["a", "b"]
+    with pytest.raises(ValueError, match="y is required"):
+        to_target_array(None)
+
+
+def test_check_lengths_messages():
+    check_lengths(2, [0, 1])
+    with pytest.raises(ValueError, match="x has 10 rows but y has 9"):
+        check_lengths(10, np.zeros(9))
+    with pytest.raises(ValueError, match="x is empty"):
+        check_lengths(0, [])
+
+
+# ---------------------------------------------------------------- analysis
+
+def test_infer_column_types_real_data(titanic):
+    types = infer_column_types(titanic[0])
+    assert types["Age"] == NUMERICAL and types["Fare"] == NUMERICAL
+    assert types["Sex"] == CATEGORICAL and types["Embarked"] == CATEGORICAL  # pandas 3 "str" dtype
+    assert list(types) == list(titanic[0].columns)
+
+
+def test_infer_column_types_strings_bools_missing():
+    df = pd.DataFrame({
+        "as_text": pd.Series(["1", "2.5", None], dtype="str"),
+        "words": pd.Series(["a", "b", None], dtype="str"),
+        "flag": [True, False, True],
+        "empty": [np.nan, np.nan, np.nan],
+        "cat": pd.Series(["1", "2", "1"], dtype="category"),
+    })
+    assert infer_column_types(df) == {"as_text": NUMERICAL, "words": CATEGORICAL,
+                                      "flag": CATEGORICAL, "cat": CATEGORICAL}
+
+
+def test_column_types_override_and_errors():
+    df = pd.DataFrame({"code": [1, 2, 3], "v": [0.1, 0.2, 0.3]})
+    assert infer_column_types(df, {"code": CATEGORICAL})["code"] == CATEGORICAL
+    with pytest.raises(ValueError, match=r"'missing'.*available columns.*'code'"):
+        infer_column_types(df, {"missing": NUMERICAL})
+    with pytest.raises(ValueError, match="'numeric'"):
+        infer_column_types(df, {"code": "numeric"})
+
+
+def test_check_target_errors():
+    check_target(np.array(["a", "b"]), "classification")
+    with pytest.raises(ValueError, match="single class 'a'; classification needs at least two"):
+        check_target(np.array(["a", "a"]), "classification")
+    with pytest.raises(ValueError, match="1 missing.*row 1"):
+        check_target(np.array(["a", None, "b"], dtype=object), "classification")
+    with pytest.raises(ValueError, match="2 NaN or infinite.*row 2"):
+        check_target(np.array([0.0, 1.0, np.nan, np.inf]), "regression")
+    with pytest.raises(ValueError, match="task"):
+        check_target(np.array([0, 1]), "ranking")
+
+
+# ---------------------------------------------------------------- tabular
+
+def test_tabular_on_titanic_shapes_and_types(titanic):
+    df, _ = titanic
+    p = TabularPreprocessor()
+    out = p.fit_transform(df)
+    assert out["numerical"].dtype == np.float32 and out["categorical"].dtype == np.int32
+    assert p.missing_indicator_columns_ == ["Age"]  # only Age has gaps among the numbers
+    assert out["numerical"].shape == (891, len(p.numerical_columns_) + 1) == (891, p.n_numerical_features_)
+    assert out["categorical"].shape == (891, len(p.categorical_columns_))
+    assert np.isfinite(out["numerical"]).all() and np.abs(out["numerical"]).max() <= 5
+    sex = p.categorical_columns_.index("Sex")
+    assert p.cardinalities_[sex] == 3 and set(out["categorical"][:, sex]) == {1, 2}
+    assert (out["categorical"] < np.array(p.cardinalities_)).all()
+    # the indicator is exactly the Age gaps
+    assert np.array_equal(out["numerical"][:, -1], df["Age"].isna().to_numpy().astype("float32"))
+
+
+def test_tabular_imputes_median_and_flags_missing():
+    train = pd.DataFrame({"a": [1.0, 2.0, 3.0, np.nan, 5.0], "b": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    p = TabularPreprocessor().fit(train)
+    assert p.n_numerical_features_ == 3 and p.missing_indicator_columns_ == ["a"]
+    out = p.transform(pd.DataFrame({"a": [np.nan, np.inf, 2.5], "b": [np.nan, 3.0, 3.0]}))["numerical"]
+    assert out[:, 2].tolist() == [1.0, 1.0, 0.0]  # inf counts as missing
+    assert out[0, 0] == out[1, 0] == out[2, 0]  # imputed with the median 2.5
+    assert out[0, 1] == out[1, 1]  # b had no gaps in training: imputed, no indicator
+
+
+def test_tabular_numeric_strings_are_numbers():
+    df = pd.DataFrame({"n": pd.Series(["10", "2", "30", None], dtype="str")})
+    p = TabularPreprocessor().fit(df)
+    out = p.transform(df)["numerical"][:, 0]
+    assert p.column_types_ == {"n": NUMERICAL}
+    assert out[1] < out[0] < out[2]  # numeric order, not string order ("10" < "2")
+
+
+def test_tabular_unseen_rare_and_missing_categories():
+    train = pd.DataFrame({"c": ["a", "a", "a", "b", "b", None, "rare"]})
+    p = TabularPreprocessor(min_frequency=2).fit(train)
+    assert p.cardinalities_ == [3]  # a, b and code 0
+    codes = p.transform(pd.DataFrame({"c": ["a", "b", "rare", "never seen", None]}))["categorical"][:, 0]
+    assert codes.tolist() == [1, 2, 0, 0, 0]
+    capped = TabularPreprocessor(max_categories=1).fit(train)
+    assert capped.transform(pd.DataFrame({"c": ["a", "b"]}))["categorical"][:, 0].tolist() == [1, 0]
+
+
+def test_tabular_int_category_matches_float_at_predict():
+    p = TabularPreprocessor(column_types={"k": CATEGORICAL}).fit(pd.DataFrame({"k": [1, 2, 2]}))
+    codes = p.transform(pd.DataFrame({"k": [1.0, 2.0, np.nan]}))["categorical"][:, 0]
+    assert codes.tolist() == [2, 1, 0]
+
+
+def test_tabular_column_errors_and_order(penguins):
+    df, _ = penguins
+    p = TabularPreprocessor().fit(df)
+    shuffled = df[list(reversed(df.columns))].assign(extra=1)
+    for key in ("numerical", "categorical"):
+        assert np.array_equal(p.transform(shuffled)[key], p.transform(df)[key])
+    with pytest.raises(ValueError, match=r"x is missing columns.*'island'"):
+        p.transform(df.drop(columns=["island"]))
+
+
+def test_tabular_outlier_does_not_squash():
+    values = np.r_[np.arange(1.0, 100.0), 1e9]
+    out = TabularPreprocessor().fit_transform(pd.DataFrame({"v": values}))["numerical"][:, 0]
+    rest = out[:-1]
+    assert rest.std() > 0.8  # the 99 ordinary values keep roughly unit spread
+    assert np.all(np.diff(rest) > 0) and out[-1] == out.max()
+
+
+def test_tabular_constant_column_is_zero():
+    out = TabularPreprocessor().fit_transform(pd.DataFrame({"c": [7.0] * 4, "v": [1.0, 2, 3, 4]}))["numerical"]
+    assert np.all(out[:, 0] == 0) and out[:, 1].std() > 0
+
+
+def test_tabular_config_json_round_trip(titanic):
+    df, _ = titanic
+    p = TabularPreprocessor(n_quantiles=50, min_frequency=2).fit(df)
+    q = TabularPreprocessor.from_config(json.loads(json.dumps(p.get_config())))
+    assert q.cardinalities_ == p.cardinalities_ and q.n_numerical_features_ == p.n_numerical_features_
+    probe = df.sample(100, random_state=1)
+    for key in ("numerical", "categorical"):
+        assert np.array_equal(q.transform(probe)[key], p.transform(probe)[key])
+    unfitted = TabularPreprocessor.from_config(json.loads(json.dumps(TabularPreprocessor().get_config())))
+    with pytest.raises(ValueError, match="not fitted"):
+        unfitted.transform(df)
+
+
+# ---------------------------------------------------------------- targets
+
+@pytest.mark.parametrize("labels", [
+    np.array([3, 1, 3, 2]),
+    np.array(["b", "a", "b", "c"]),
+    np.array([True, False, True, True]),
+    pd.Series(["x", "y", "x", "y"], dtype="str"),
+])
+def test_class_encoder_round_trip_keeps_dtype(labels):
+    enc = ClassEncoder().fit(labels)
+    idx = enc.transform(labels)
+    assert idx.dtype == np.int32 and idx.min() == 0 and idx.max() == enc.num_classes_ - 1
+    back = enc.inverse_transform(idx)
+    assert back.tolist() == list(labels)
+    again = ClassEncoder.from_config(json.loads(json.dumps(enc.get_config())))
+    restored = again.inverse_transform(idx)
+    assert restored.dtype == back.dtype
+    assert [type(v) for v in restored.tolist()] == [type(v) for v in back.tolist()]
+    assert restored.tolist() == back.tolist()
+
+
+def test_class_encoder_sorted_unknown_and_multilabel():
+    enc = ClassEncoder().fit(["b", "a", "c"])
+    assert enc.classes_.tolist() == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="not seen in fit: \\['z'\\]"):
+        enc.transform(["a", "z"])
+    multi = ClassEncoder().fit(np.array([[0, 1, 1], [1, 0, 0]]))
+    assert multi.multi_label_ and multi.num_classes_ == 3
+    assert multi.transform(np.array([[1, 0, 1]])).dtype == np.float32
+    restored = ClassEncoder.from_config(json.loads(json.dumps(multi.get_config())))
+    assert restored.inverse_transform(np.array([[0.9, 0.1, 0.6]])).tolist() == [[1, 0, 1]]
+
+
+def test_target_scaler_round_trip():
+    y = np.array([10.0, 20.0, 30.0])
+    s = TargetScaler().fit(y)
+    z = s.transform(y)
+    assert abs(z.mean()) < 1e-6 and abs(z.std() - 1) < 1e-6
+    restored = TargetScaler.from_config(json.loads(json.dumps(s.get_config())))
+    assert np.allclose(restored.inverse_transform(z.reshape(-1, 1)), y)
+    two = TargetScaler().fit(np.array([[1.0, 5.0], [3.0, 5.0]]))
+    assert two.scale_.tolist() == [1.0, 1.0]  # std 1 and std 0 -> 1
+    assert np.allclose(two.inverse_transform(two.transform([[1.0, 5.0]])), [[1.0, 5.0]])
+
+
+# ---------------------------------------------------------------- split
+
+def test_stratified_split_keeps_class_ratio(penguins):
+    _, y = penguins
+    train, val = train_validation_split(len(y), y=y, validation_split=0.25, seed=3)
+    assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == len(y)
+    full = y.value_counts(normalize=True)
+    part = y.iloc[val].value_counts(normalize=True)
+    assert (part - full).abs().max() < 0.02
+
+
+def test_split_is_seeded_and_validates():
+    a = train_validation_split(100, seed=1)
+    b = train_validation_split(100, seed=1)
+    c = train_validation_split(100, seed=2)
+    assert np.array_equal(a[1], b[1]) and not np.array_equal(a[1], c[1])
+    assert len(a[1]) == 20 and not np.array_equal(np.sort(a[0]), np.arange(80))  # shuffled
+    train, val = train_validation_split(3, validation_split=0.01)
+    assert len(train) == 2 and len(val) == 1
+    # a class with one row cannot be stratified: falls back to a shuffle instead of failing
+    train, val = train_validation_split(5, y=[0, 0, 1, 1, 2], validation_split=0.4)
+    assert len(val) == 2
+    for bad in (0, 1, 1.5, -0.1):
+        with pytest.raises(ValueError, match="validation_split"):
+            train_validation_split(10, validation_split=bad)
