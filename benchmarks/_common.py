@@ -100,7 +100,7 @@ def header(title: str, packages: tuple[str, ...]) -> str:
 
 def fmt(v) -> str:
     if isinstance(v, float):
-        return "" if v != v else f"{v:.4g}"
+        return "" if v != v else f"{v:.4f}" if abs(v) < 10 else f"{v:.1f}"
     return "" if v is None else str(v).replace("|", "\\|").replace("\n", " ")
 
 

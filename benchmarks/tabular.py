@@ -76,8 +76,8 @@ def summarize(rows: list[dict]) -> str:
     table = C.md_table(s.to_dict("records"), ["dataset", "rows", "system", "auc", "f1", "wall_s", "runs ok"])
     table = table.replace("| auc | f1 | wall_s |", "| AUC (mean over seeds) | F1 | wall s |", 1)
     auc = s.pivot(index="dataset", columns="system", values="auc").dropna()
-    means = ", ".join(f"{system} {auc[system].mean():.4f}" for system in auc.columns)
-    return f"{table}\nMean AUC over the {len(auc)} datasets every system completed: {means or 'n/a'}\n"
+    means = ", ".join(f"{system} {auc[system].mean():.4f}" for system in auc.columns) if len(auc) else "n/a"
+    return f"{table}\nMean AUC over the {len(auc)} datasets every system completed: {means}\n"
 
 
 def parse_args(argv=None):

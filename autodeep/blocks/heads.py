@@ -56,16 +56,17 @@ class ClassificationHead(Head):
     def __init__(self, num_classes: int | None = None, multi_label: bool = False, loss=None, metrics=None,
                  dropout: float | None = None, **kwargs):
         super().__init__(loss=loss, metrics=metrics, **kwargs)
-        self.num_classes = num_classes
-        self.multi_label = multi_label
+        self.num_classes = self.requested_num_classes = num_classes
+        self.multi_label = self.requested_multi_label = multi_label
         self.dropout = dropout
 
     def configure(self, target_meta: dict) -> None:
         inferred = int(target_meta["num_classes"])
-        if self.num_classes is not None and self.num_classes != inferred:
-            raise ValueError(f"{self.name}: num_classes={self.num_classes} but the targets have {inferred} classes.")
+        if self.requested_num_classes is not None and self.requested_num_classes != inferred:
+            raise ValueError(f"{self.name}: num_classes={self.requested_num_classes} but the targets have "
+                             f"{inferred} classes.")
         self.num_classes = inferred
-        self.multi_label = bool(self.multi_label or target_meta.get("multi_label", False))
+        self.multi_label = bool(self.requested_multi_label or target_meta.get("multi_label", False))
 
     @property
     def _sigmoid(self) -> bool:
@@ -121,15 +122,16 @@ class RegressionHead(Head):
     def __init__(self, output_dim: int | None = None, loss="mean_squared_error", metrics=None,
                  dropout: float | None = None, **kwargs):
         super().__init__(loss=loss, metrics=metrics, **kwargs)
-        self.output_dim = output_dim
+        self.output_dim = self.requested_output_dim = output_dim
         self.dropout = dropout
         self.target_mean: list[float] = [0.0]
         self.target_scale: list[float] = [1.0]
 
     def configure(self, target_meta: dict) -> None:
         inferred = int(target_meta["output_dim"])
-        if self.output_dim is not None and self.output_dim != inferred:
-            raise ValueError(f"{self.name}: output_dim={self.output_dim} but the targets have {inferred} columns.")
+        if self.requested_output_dim is not None and self.requested_output_dim != inferred:
+            raise ValueError(f"{self.name}: output_dim={self.requested_output_dim} but the targets have "
+                             f"{inferred} columns.")
         self.output_dim = inferred
         self.target_mean = list(target_meta.get("mean", [0.0] * inferred))
         self.target_scale = list(target_meta.get("scale", [1.0] * inferred))

@@ -115,13 +115,19 @@ class AutoModel:
         for node in self.inputs:
             if not isinstance(node, Input):
                 raise GraphError(f"inputs must be input nodes such as ak.Input(); received {node!r}.")
+        if self._graph is not None:  # fit again: same graph, same hyperparameter names
+            return self._graph
         if all(isinstance(o, Head) and not o.outputs for o in self.outputs):
             return self._auto_wire()
+        outputs = []
         for out in self.outputs:
-            if isinstance(out, Head) and not out.outputs:
-                raise GraphError(f"{out.name} is not connected: give either only heads (the graph is built for "
-                                 f"you) or only head outputs of a graph you wired.")
-        return Graph(self.inputs, self.outputs)
+            if isinstance(out, Head):
+                if not out.outputs:
+                    raise GraphError(f"{out.name} is not connected: give either only heads (the graph is built "
+                                     f"for you) or only head outputs of a graph you wired.")
+                out = out.outputs[0]
+            outputs.append(out)
+        return Graph(self.inputs, outputs)
 
     def _auto_wire(self) -> Graph:
         features = []

@@ -1,0 +1,188 @@
+"""End to end on real small tables: fit, predict, predict_proba, evaluate, export, save/load, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import autodeep as ak
+from autodeep.search import SearchFailed
+
+FAST = dict(max_trials=1, epochs=2, verbose=0, seed=0)
+
+
+@pytest.fixture
+def small_credit(credit_g):
+    return credit_g.sample(300, random_state=0).reset_index(drop=True)
+
+
+def test_classifier_end_to_end_and_artifact_round_trip(small_credit, tmp_path):
+    x, y = small_credit.drop(columns="class"), small_credit["class"]
+    clf = ak.StructuredDataClassifier(directory=tmp_path, **FAST)
+    assert clf.fit(x, y) is clf
+    labels = clf.predict(x.head(20))
+    assert labels.shape == (20,) and set(labels) <= {"good", "bad"}
+    proba = clf.predict_proba(x.head(20))
+    assert proba.shape == (20, 2) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    assert list(clf.classes_) == ["bad", "good"]
+    assert list(labels) == list(np.array(["bad", "good"])[proba.argmax(axis=1)])
+    loss, accuracy = clf.evaluate(x, y)
+    assert np.isfinite(loss) and 0.0 <= accuracy <= 1.0
+    assert isinstance(clf.export_model(), keras.Model)
+
+    saved = clf.save(tmp_path / "exported")
+    loaded = ak.load_model(saved)
+    np.testing.assert_allclose(loaded.predict_proba(x.head(20)), proba, rtol=1e-5, atol=1e-6)
+    # the refit model is the one exported, and predict uses exactly that artifact
+    manifest = json.loads((saved / "manifest.json").read_text())
+    assert manifest["info"]["final"]["kind"] == "refit"
+    assert manifest["info"]["final"]["rows"] == len(x)
+    # column order at predict time does not matter; extra columns are ignored
+    shuffled = x.head(20)[list(reversed(x.columns))].assign(extra=1)
+    np.testing.assert_allclose(loaded.predict_proba(shuffled), proba, rtol=1e-5, atol=1e-6)
+
+
+def test_project_layout_keeps_trials_on_disk(small_credit, tmp_path):
+    clf = ak.StructuredDataClassifier(directory=tmp_path, project_name="p", max_trials=2, epochs=1, verbose=0)
+    clf.fit(small_credit, "class")
+    project = tmp_path / "p"
+    assert (project / "study.db").is_file() and (project / "best_model" / "manifest.json").is_file()
+    trials = sorted((project / "trials").iterdir())
+    assert [t.name for t in trials] == ["trial_0000", "trial_0001"]
+    for trial in trials:
+        assert (trial / "model.weights.h5").is_file() and (trial / "val_pred_0.npy").is_file()
+        metrics = json.loads((trial / "metrics.json").read_text())
+        assert np.isfinite(metrics["score"]) and metrics["epochs_run"] == 1
+    results = clf.tuner_results
+    assert len(results) == 2 and set(results["state"]) == {"COMPLETE"}
+
+
+def test_regressor_from_csv_path_and_parquet(abalone, tmp_path):
+    small = abalone.sample(400, random_state=1)
+    csv = tmp_path / "abalone.csv"
+    small.to_csv(csv, index=False)
+    target = "Class_number_of_rings"
+    reg = ak.StructuredDataRegressor(directory=tmp_path, metrics=["mae"], **FAST)
+    reg.fit(str(csv), target)
+    pred = reg.predict(small.drop(columns=target).head(10))
+    assert pred.shape == (10,) and np.all(np.isfinite(pred))
+    # predictions are in the target's units (rings, roughly 1..29), not standardised
+    assert 2.0 < float(np.mean(pred)) < 25.0
+    loss, mae = reg.evaluate(small.drop(columns=target), small[target])
+    assert mae < float(np.abs(small[target] - small[target].mean()).mean()) * 3
+    parquet = tmp_path / "abalone.parquet"
+    small.to_parquet(parquet)
+    reg2 = ak.StructuredDataRegressor(directory=tmp_path, project_name="pq", **FAST)
+    reg2.fit(parquet, target)
+    assert reg2.predict(parquet).shape == (len(small),)
+    with pytest.raises(ValueError, match="predict_proba needs a classification head"):
+        reg2.predict_proba(small.head(2))
+
+
+def test_numpy_inputs_with_column_types_and_numpy_predict(tmp_path):
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.normal(size=200), rng.integers(0, 3, size=200)])
+    y = (x[:, 0] + (x[:, 1] == 2) > 0.5).astype(int)
+    clf = ak.StructuredDataClassifier(column_names=["a", "b"], column_types={"b": "categorical"},
+                                      directory=tmp_path, **FAST)
+    clf.fit(x, y)
+    pred = clf.predict(x[:5])
+    assert pred.dtype.kind == "i" and set(pred) <= {0, 1}
+    table = clf._predictor.preprocessors[0].table_
+    assert table.column_types_ == {"a": "numerical", "b": "categorical"}
+
+
+def test_multiclass_with_missing_values_and_strings(penguins, tmp_path):
+    clf = ak.StructuredDataClassifier(directory=tmp_path, **FAST)
+    clf.fit(penguins.drop(columns="species"), penguins["species"])
+    proba = clf.predict_proba(penguins.drop(columns="species"))
+    assert proba.shape == (len(penguins), 3)
+    assert set(clf.predict(penguins.head(30))) <= {"Adelie", "Chinstrap", "Gentoo"}
+
+
+def test_bad_inputs_get_clear_errors(small_credit, tmp_path):
+    x, y = small_credit.drop(columns="class"), small_credit["class"]
+    clf = ak.StructuredDataClassifier(directory=tmp_path, **FAST)
+    with pytest.raises(ValueError, match=r"x has 300 rows but y has 299"):
+        clf.fit(x, y[:-1])
+    with pytest.raises(ValueError, match="single class"):
+        clf.fit(x, pd.Series(["good"] * len(x)))
+    with pytest.raises(ValueError, match="empty"):
+        clf.fit(x.head(0), y.head(0))
+    with pytest.raises(ValueError, match="NaN|inf"):
+        ak.StructuredDataRegressor(directory=tmp_path, **FAST).fit(x, np.r_[np.nan, np.ones(len(x) - 1)])
+    with pytest.raises(ValueError, match="no_such_column"):
+        ak.StructuredDataClassifier(column_types={"no_such_column": "categorical"}, directory=tmp_path,
+                                    **FAST).fit(x, y)
+    with pytest.raises(TypeError, match="max_trials must be an integer"):
+        ak.StructuredDataClassifier(max_trials="ten")
+    with pytest.raises(ValueError, match="time_limit must be a number > 0"):
+        ak.StructuredDataClassifier(time_limit=-5)
+    with pytest.raises(ValueError, match="tuner must be one of"):
+        ak.StructuredDataClassifier(tuner="genetic")
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        clf.predict(x)
+    clf.fit(x, y)
+    with pytest.raises(ValueError, match="checking_status"):
+        clf.predict(x.drop(columns=["checking_status"]))
+
+
+def test_failed_trials_are_recorded_and_reported(small_credit, tmp_path):
+    clf = ak.StructuredDataClassifier(directory=tmp_path, max_model_size=10, max_trials=3, epochs=1, verbose=0,
+                                      max_consecutive_failures=2)
+    with pytest.raises(SearchFailed, match="max_model_size=10"):
+        clf.fit(small_credit, "class")
+
+
+def test_resume_does_not_redo_finished_trials(small_credit, tmp_path):
+    first = ak.StructuredDataClassifier(directory=tmp_path, project_name="r", max_trials=2, epochs=1, verbose=0,
+                                        seed=0)
+    first.fit(small_credit, "class")
+    params_before = [t.params for t in first.study_.trials]
+    mtime = (tmp_path / "r" / "trials" / "trial_0000" / "metrics.json").stat().st_mtime_ns
+    second = ak.StructuredDataClassifier(directory=tmp_path, project_name="r", max_trials=3, epochs=1, verbose=0,
+                                         seed=0, overwrite=False)
+    second.fit(small_credit, "class")
+    trials = second.study_.trials
+    assert len(trials) == 3 and [t.params for t in trials[:2]] == params_before
+    assert (tmp_path / "r" / "trials" / "trial_0000" / "metrics.json").stat().st_mtime_ns == mtime
+
+
+def test_verbose_prints_one_line_per_trial_and_zero_is_silent(small_credit, tmp_path, capsys):
+    ak.StructuredDataClassifier(directory=tmp_path, project_name="v1", max_trials=2, epochs=1, verbose=1).fit(
+        small_credit, "class")
+    out = capsys.readouterr().out
+    assert out.count("[autodeep] trial") == 2 and "best=" in out and "done in" in out
+    ak.StructuredDataClassifier(directory=tmp_path, project_name="v0", max_trials=1, epochs=1, verbose=0).fit(
+        small_credit, "class")
+    assert capsys.readouterr().out == ""
+
+
+def test_time_limit_bounds_the_whole_fit(credit_g, tmp_path):
+    import time
+
+    started = time.time()
+    clf = ak.StructuredDataClassifier(directory=tmp_path, time_limit=20, max_trials=100, verbose=0, seed=0)
+    clf.fit(credit_g, "class")
+    elapsed = time.time() - started
+    assert elapsed < 20 * 1.5  # generous here; benchmarks/tabular.py measures the overrun precisely
+    assert 1 <= len(clf.study_.trials) < 100
+
+
+def test_cli_fit_and_predict(small_credit, tmp_path, capsys):
+    from autodeep.cli import main
+
+    data = tmp_path / "train.csv"
+    small_credit.to_csv(data, index=False)
+    assert main(["fit", str(data), "--target", "class", "--max-trials", "1", "--directory", str(tmp_path),
+                 "--out", str(tmp_path / "model"), "--quiet"]) == 0
+    assert "classification model saved" in capsys.readouterr().out
+    out_csv = tmp_path / "pred.csv"
+    assert main(["predict", str(tmp_path / "model"), str(data), "--output", str(out_csv), "--proba"]) == 0
+    pred = pd.read_csv(out_csv)
+    assert list(pred.columns) == ["prediction", "proba_bad", "proba_good"] and len(pred) == len(small_credit)
+    assert set(pred["prediction"]) <= {"good", "bad"}
