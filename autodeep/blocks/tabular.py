@@ -18,11 +18,11 @@ def tabular_to_dense(hp, features: TabularFeatures, numerical_encoding: str | No
     parts = []
     n_numerical = int(features.numerical.shape[-1])
     if n_numerical:
-        encoding = numerical_encoding or hp.Choice("numerical_encoding", ["none", "periodic"], default="none")
+        encoding = numerical_encoding or hp.Choice("numerical_encoding", ["periodic", "none"], default="periodic")
         if encoding == "periodic":
             parts.append(PeriodicEmbedding(
-                n_frequencies=hp.Choice("n_frequencies", [16, 32, 48], default=16),
-                sigma=hp.Choice("frequency_scale", [0.1, 0.03, 0.3, 1.0], default=0.1),
+                n_frequencies=hp.Choice("n_frequencies", [48, 16, 32, 64], default=48),
+                sigma=hp.Choice("frequency_scale", [0.3, 0.03, 0.1, 1.0, 3.0], default=0.3),
                 embedding_dim=hp.Choice("numerical_embedding_dim", [8, 16, 32], default=16),
             )(features.numerical))
         else:

@@ -104,6 +104,14 @@ class Graph:
                     f"Connect it (for example through ak.Merge()) or remove it.")
             frontier.extend(b for out in block.outputs for b in out.out_blocks)
 
+    def keras_inputs(self, input_specs: dict[str, dict]) -> dict:
+        """One ``keras.Input`` per input node and preprocessor key, named ``<node>__<key>``."""
+        import keras
+
+        return {f"{node.name}__{key}": keras.Input(shape=tuple(shape), dtype=dtype, name=f"{node.name}__{key}")
+                for node in self.inputs
+                for key, (shape, dtype) in input_specs[node.name]["features"].items()}
+
     def build(self, hp: HyperParameters, input_specs: dict[str, dict], compile: bool = True):
         """Build one Keras model for the values ``hp`` hands out.
 
@@ -115,15 +123,11 @@ class Graph:
         """
         import keras
 
-        keras_inputs: dict[str, Any] = {}
+        keras_inputs = self.keras_inputs(input_specs)
         values: dict[int, Any] = {}
         for node in self.inputs:
             spec = input_specs[node.name]
-            tensors = {}
-            for key, (shape, dtype) in spec["features"].items():
-                tensor = keras.Input(shape=tuple(shape), dtype=dtype, name=f"{node.name}__{key}")
-                keras_inputs[tensor.name if hasattr(tensor, "name") else key] = tensor
-                tensors[key] = tensor
+            tensors = {key: keras_inputs[f"{node.name}__{key}"] for key in spec["features"]}
             values[id(node)] = node.to_block_input(tensors, spec.get("meta", {}))
         outputs = []
         for block in self.blocks:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -114,7 +115,9 @@ class Predictor:
             raise ValueError(f"{model_path} does not match the checksum in its manifest: "
                              f"the file is truncated or was modified after export.")
         try:
-            model = keras.saving.load_model(model_path, safe_mode=True)
+            with warnings.catch_warnings():  # optimizer state is not needed to predict or evaluate
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                model = keras.saving.load_model(model_path, safe_mode=True)
         except Exception as error:
             raise ValueError(f"{model_path} could not be loaded: {error}") from error
         preprocessors = [preprocessor_from_config(i["preprocessor"]) for i in manifest["inputs"]]

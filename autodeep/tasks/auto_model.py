@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from autodeep.blocks import ClassificationHead, DenseBlock, Merge, StructuredDataBlock
+from autodeep.blocks.layers import WeightedAverage
 from autodeep.data import check_lengths, train_validation_split
+from autodeep.ensemble import greedy_selection, validation_loss
 from autodeep.graph import Graph, GraphError, Head, HyperParameters, Input, Node
 from autodeep.search import Searcher, TrialPruned, check_tuner
 from autodeep.storage import Project, atomic_write_json, read_json
@@ -65,7 +67,9 @@ class AutoModel:
         seed: Makes splits, trial configurations and initial weights repeatable.
         max_model_size: Trials whose model has more parameters are recorded as failed and skipped.
         time_limit: Wall-clock seconds for the whole ``fit`` (search, refit and export).
-        refit: Retrain the best configuration on training + validation data before export.
+        refit: Retrain the exported configuration(s) on training + validation data when time allows.
+        ensemble_size: Most picks of greedy ensemble selection over the trials' validation predictions;
+            the exported model averages the chosen trials (1 exports the best trial alone).
         storage: An Optuna storage URL (e.g. PostgreSQL) instead of the project's SQLite file.
         max_consecutive_failures: End a hopeless search after this many failed trials in a row.
         verbose: 1 prints one line per trial; 0 is silent.
@@ -86,7 +90,7 @@ class AutoModel:
                  directory: str | None = None, objective: str = "val_loss", tuner: str | None = "greedy",
                  overwrite: bool = False, seed: int | None = None, max_model_size: int | None = None,
                  time_limit: float | None = None, refit: bool = True, storage: str | None = None,
-                 max_consecutive_failures: int = 3, verbose: int = 1, **kwargs):
+                 max_consecutive_failures: int = 3, ensemble_size: int = 5, verbose: int = 1, **kwargs):
         self.inputs = _as_list(inputs)
         self.outputs = _as_list(outputs)
         self.project_name = check_str("project_name", project_name or self._default_project)
@@ -101,6 +105,7 @@ class AutoModel:
         self.refit = refit
         self.storage = check_str("storage", storage, allow_none=True)
         self.max_consecutive_failures = check_int("max_consecutive_failures", max_consecutive_failures, minimum=0)
+        self.ensemble_size = check_int("ensemble_size", ensemble_size)
         self.verbose = verbose
         self._graph: Graph | None = None
         self._predictor: Predictor | None = None
@@ -255,7 +260,8 @@ class AutoModel:
 
         study = self.study_ = searcher.run(probe, run_trial, deadline=search_deadline)
         best = self._best_trial(study)
-        model, final = self._final_model(graph, specs, best, project, arrays_tr, targets_tr, arrays_va, targets_va,
+        members = self._select_members(study, graph, project, targets_va)
+        model, final = self._final_model(graph, specs, members, project, arrays_tr, targets_tr, arrays_va, targets_va,
                                          batch_size, callbacks, deadline)
         inputs = [{"name": node.name, "kind": node.kind, "preprocessor": p}
                   for node, p in zip(graph.inputs, preprocessors)]
@@ -268,7 +274,7 @@ class AutoModel:
         self._predictor = Predictor.load(project.artifact_dir)
         if self.verbose:
             print(f"[autodeep] done in {time.time() - started:.1f}s: best trial {best.number + 1} "
-                  f"{self.objective}={best.value:.5g}; final model: {final['kind']}; exported to {project.artifact_dir}",
+                  f"{self.objective}={best.value:.5g}; final model: {final['kind']} of {len(members)} trial(s); exported to {project.artifact_dir}",
                   flush=True)
         return self
 
@@ -293,32 +299,81 @@ class AutoModel:
                                f"Trial errors: {errors}. Raise time_limit or max_trials, or fix the errors above.")
         return study.best_trial
 
-    def _final_model(self, graph, specs, best, project, arrays_tr, targets_tr, arrays_va, targets_va,
-                     batch_size, callbacks, deadline):
-        """The model to export: the best configuration refit on all rows, or the best trial's own weights."""
-        hp = HyperParameters(values=best.params)
-        if self.seed is not None:
-            import keras
+    def _select_members(self, study, graph, project, targets_va) -> list[tuple]:
+        """Trials to export with their weights: greedy ensemble selection on validation predictions."""
+        import optuna
 
-            keras.utils.set_random_seed(self.seed + 10_000)
-        model = graph.build(hp, specs)
-        epochs = int(best.user_attrs.get("best_epoch", 1))
+        best = study.best_trial
+        if self.ensemble_size <= 1:
+            return [(best, 1.0)]
+        reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
+        completed = sorted((t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE),
+                           key=lambda t: t.value, reverse=reverse)[:20]
+        candidates, predictions = [], []
+        for trial in completed:
+            preds = project.load_val_predictions(trial.number)
+            if len(preds) == len(graph.heads) and (project.trial_dir(trial.number) / "model.weights.h5").exists():
+                candidates.append(trial)
+                predictions.append(preds)
+        if len(candidates) <= 1:
+            return [(best, 1.0)]
+        ys = [targets_va[h.name] for h in graph.heads] if isinstance(targets_va, dict) else [targets_va]
+        losses = [validation_loss(h.target_format) for h in graph.heads]
+        weights = greedy_selection(
+            predictions, lambda outs: sum(f(y, o) for f, y, o in zip(losses, ys, outs)), max_size=self.ensemble_size)
+        return [(candidates[i], w) for i, w in weights.items()]
+
+    def _final_model(self, graph, specs, members, project, arrays_tr, targets_tr, arrays_va, targets_va,
+                     batch_size, callbacks, deadline):
+        """The model to export: the chosen configurations refit on all rows (when time allows) or
+        the trials' own weights; several members become one Keras model that averages them."""
+        import keras
+
         n_tr, n_va = len(next(iter(arrays_tr.values()))), len(next(iter(arrays_va.values())))
-        estimate = best.user_attrs.get("fit_seconds", 0.0) * epochs / max(best.user_attrs.get("epochs_run", 1), 1) \
-            * (n_tr + n_va) / max(n_tr, 1) * 1.15
+
+        def refit_seconds(trial):
+            attrs = trial.user_attrs
+            per_epoch = attrs.get("fit_seconds", 0.0) / max(attrs.get("epochs_run", 1), 1)
+            return per_epoch * attrs.get("best_epoch", 1) * (n_tr + n_va) / max(n_tr, 1) * 1.15 + 1.0
+
+        estimate = sum(refit_seconds(t) for t, _ in members)
         remaining = deadline - time.time() if deadline else math.inf
-        if self.refit and estimate < remaining:
+        refit = bool(self.refit) and estimate < remaining
+        if refit:
             x_all = concat_arrays(arrays_tr, arrays_va)
             y_all = concat_arrays(targets_tr, targets_va) if isinstance(targets_tr, dict) else \
                 np.concatenate([targets_tr, targets_va])
-            result = fit_model(model, x_all, y_all, epochs=epochs, batch_size=batch_size, objective=self.objective,
-                               callbacks=callbacks, deadline=deadline)
-            return model, {"kind": "refit", "epochs": result.epochs_run, "rows": n_tr + n_va,
-                           "stopped": result.stopped}
-        weights = project.trial_dir(best.number) / "model.weights.h5"
-        model.load_weights(weights)
-        reason = "refit disabled" if not self.refit else f"no time to refit (needs ~{estimate:.0f}s)"
-        return model, {"kind": "best_trial", "reason": reason, "rows": n_tr}
+        models, epochs = [], []
+        for i, (trial, _) in enumerate(members):
+            if self.seed is not None:
+                keras.utils.set_random_seed(self.seed + 10_000 + i)
+            model = graph.build(HyperParameters(values=trial.params), specs)
+            if refit:
+                result = fit_model(model, x_all, y_all, epochs=int(trial.user_attrs.get("best_epoch", 1)),
+                                   batch_size=batch_size, objective=self.objective, callbacks=callbacks,
+                                   deadline=deadline)
+                epochs.append(result.epochs_run)
+            else:
+                model.load_weights(project.trial_dir(trial.number) / "model.weights.h5")
+            models.append(model)
+        final = {"kind": "refit" if refit else "trial_weights", "rows": n_tr + n_va if refit else n_tr,
+                 "members": [t.number for t, _ in members], "weights": [w for _, w in members]}
+        if refit:
+            final["epochs"] = epochs
+        elif not self.refit:
+            final["reason"] = "refit disabled"
+        else:
+            final["reason"] = f"no time to refit (needs ~{estimate:.0f}s, {max(remaining, 0):.0f}s left)"
+        if len(models) == 1:
+            return models[0], final
+        inputs = graph.keras_inputs(specs)
+        outputs = [m(inputs) for m in models]
+        outputs = [o if isinstance(o, (list, tuple)) else [o] for o in outputs]
+        averaged = [WeightedAverage([w for _, w in members], name=head.name)([o[k] for o in outputs])
+                    for k, head in enumerate(graph.heads)]
+        ensemble = keras.Model(inputs=inputs, outputs=averaged if len(averaged) > 1 else averaged[0])
+        graph.compile(ensemble, HyperParameters())
+        return ensemble, final
 
     # -- after fit -----------------------------------------------------------
     def _require_fitted(self) -> Predictor:

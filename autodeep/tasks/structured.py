@@ -13,11 +13,13 @@ BLOCK = "structured_data_block_1"
 
 #: Known-good configurations, cheapest and most reliable first (relative to the block's scope).
 TABULAR_STARTS = [
-    {},
-    {f"{BLOCK}/numerical_encoding": "periodic"},
+    {},  # MLP over periodic (PLR) numeric embeddings and categorical embeddings
+    {f"{BLOCK}/numerical_encoding": "none"},
+    {f"{BLOCK}/dropout": 0.0, "learning_rate": 3e-3},
     {f"{BLOCK}/block_type": "resnet", f"{BLOCK}/units": 128, f"{BLOCK}/num_layers": 2},
-    {f"{BLOCK}/num_layers": 3, f"{BLOCK}/units": 512, f"{BLOCK}/dropout": 0.25, "learning_rate": 3e-4},
-    {f"{BLOCK}/numerical_encoding": "periodic", f"{BLOCK}/block_type": "resnet", f"{BLOCK}/units": 128},
+    {f"{BLOCK}/frequency_scale": 1.0, f"{BLOCK}/units": 512, f"{BLOCK}/dropout": 0.25},
+    {f"{BLOCK}/numerical_encoding": "none", f"{BLOCK}/num_layers": 3, f"{BLOCK}/units": 512,
+     f"{BLOCK}/dropout": 0.25, "learning_rate": 3e-4},
 ]
 
 

@@ -73,6 +73,10 @@ def _callbacks(objective, direction, patience, deadline, reporter, state):
 
     callbacks = [keras.callbacks.TerminateOnNaN(), Watch()]
     if patience is not None:
+        # Halve-and-more the step size on a plateau before early stopping gives up (helps MLPs settle).
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor=objective, mode="min" if direction == "minimize" else "max", factor=0.3,
+            patience=max(2, patience // 2 - 1), min_lr=1e-6))
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor=objective, mode="min" if direction == "minimize" else "max", patience=patience,
             restore_best_weights=True, start_from_epoch=0))

@@ -1,0 +1,77 @@
+"""Greedy ensemble selection (Caruana et al., 2004) over the trials' validation predictions."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+def validation_loss(target_format: str) -> Callable[[np.ndarray, np.ndarray], float]:
+    """The loss that ranks ensembles for a head: log loss for classes, mean squared error for values.
+
+    Example:
+        >>> loss = validation_loss("binary")
+        >>> round(loss(np.array([[1.0], [0.0]]), np.array([[0.9], [0.1]])), 4)
+        0.1054
+    """
+    eps = 1e-7
+
+    def binary(y, p):
+        p = np.clip(p.reshape(y.shape), eps, 1 - eps)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+    def sparse(y, p):
+        p = np.clip(p, eps, 1.0)
+        return float(-np.mean(np.log(p[np.arange(len(y)), y.astype(int).reshape(-1)])))
+
+    def onehot(y, p):
+        return float(-np.mean(np.sum(y * np.log(np.clip(p, eps, 1.0)), axis=1)))
+
+    def squared(y, p):
+        return float(np.mean((y.reshape(p.shape) - p) ** 2) / (np.var(y) + eps))
+
+    losses = {"binary": binary, "multilabel": binary, "sparse": sparse, "onehot": onehot, "regression": squared}
+    if target_format not in losses:
+        raise ValueError(f"No validation loss for target_format {target_format!r}; known: {sorted(losses)}.")
+    return losses[target_format]
+
+
+def greedy_selection(predictions: Sequence[Sequence[np.ndarray]], score: Callable[[list[np.ndarray]], float],
+                     max_size: int = 10, patience: int = 3) -> dict[int, float]:
+    """Pick members (with replacement) whose averaged predictions minimise ``score``; return their weights.
+
+    Args:
+        predictions: Per candidate, its list of output arrays (one per head).
+        score: Loss of a list of averaged output arrays (lower is better).
+        max_size: Most picks (a member picked twice weighs double).
+        patience: Stop after this many picks that do not improve the loss.
+
+    Example:
+        >>> y = np.array([0.0, 1.0, 1.0, 0.0])
+        >>> preds = [[np.array([0.4, 0.9, 0.6, 0.1])], [np.array([0.1, 0.6, 0.9, 0.4])], [np.array([0.9, 0.1, 0.1, 0.9])]]
+        >>> greedy_selection(preds, lambda outs: float(np.mean((outs[0] - y) ** 2)))
+        {0: 0.5, 1: 0.5}
+    """
+    if not predictions:
+        raise ValueError("greedy_selection needs at least one candidate's predictions.")
+    n_outputs = len(predictions[0])
+    totals = [np.zeros_like(np.asarray(predictions[0][k], dtype="float64")) for k in range(n_outputs)]
+    counts: dict[int, int] = {}
+    best_loss, best_counts, stale, picks = np.inf, {}, 0, 0
+    while picks < max_size and stale < patience:
+        trial_losses = []
+        for i, preds in enumerate(predictions):
+            averaged = [(totals[k] + preds[k]) / (picks + 1) for k in range(n_outputs)]
+            trial_losses.append(score(averaged))
+        choice = int(np.argmin(trial_losses))
+        for k in range(n_outputs):
+            totals[k] = totals[k] + predictions[choice][k]
+        counts[choice] = counts.get(choice, 0) + 1
+        picks += 1
+        if trial_losses[choice] < best_loss - 1e-12:
+            best_loss, best_counts, stale = trial_losses[choice], dict(counts), 0
+        else:
+            stale += 1
+    total = sum(best_counts.values())
+    return {i: c / total for i, c in sorted(best_counts.items())}
