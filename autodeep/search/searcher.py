@@ -88,11 +88,18 @@ class Searcher:
         return study
 
     def run(self, probe: Callable[[HyperParameters], Any], run_trial: Callable[..., float],
-            deadline: float | None = None) -> optuna.Study:
-        """Run trials until the budget is spent; return the study (``deadline`` is a ``time.time()``)."""
+            deadline: float | Callable[[optuna.Study], float] | None = None) -> optuna.Study:
+        """Run trials until the budget is spent; return the study.
+
+        ``deadline`` is a ``time.time()`` after which no trial runs, or a callable
+        ``study -> time`` asked before each trial (so the caller can keep time back
+        for work after the search that depends on the trials so far).
+        """
         study = self.open_study()
         started = time.time()
+        deadline_at = deadline if callable(deadline) else (lambda _study: deadline)
         while True:
+            deadline = deadline_at(study)
             finished = _finished(study)
             if len(finished) >= self.max_trials:
                 break

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,8 @@ from autodeep.blocks.heads import format_targets
 from autodeep.storage import atomic_write_json, read_json, replace_directory
 from autodeep.tasks.preprocessing import preprocessor_from_config
 from autodeep.tasks.targets import TargetCodec
+from autodeep.train import quiet_optimizer_state
+from autodeep.train.batches import evaluate_model, predict_model
 
 FORMAT = "autodeep-artifact"
 VERSION = 1
@@ -115,8 +116,7 @@ class Predictor:
             raise ValueError(f"{model_path} does not match the checksum in its manifest: "
                              f"the file is truncated or was modified after export.")
         try:
-            with warnings.catch_warnings():  # optimizer state is not needed to predict or evaluate
-                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            with quiet_optimizer_state():
                 model = keras.saving.load_model(model_path, safe_mode=True)
         except Exception as error:
             raise ValueError(f"{model_path} could not be loaded: {error}") from error
@@ -149,7 +149,7 @@ class Predictor:
         return arrays
 
     def _raw_outputs(self, x, batch_size=None) -> list[np.ndarray]:
-        out = self.model.predict(self.transform(x), batch_size=batch_size or 1024, verbose=0)
+        out = predict_model(self.model, self.transform(x), batch_size=batch_size)
         return list(out) if isinstance(out, (list, tuple)) else [out]
 
     def _unwrap(self, values: list):
@@ -183,7 +183,7 @@ class Predictor:
 
     def evaluate(self, x, y, batch_size: int | None = None, **kwargs):
         """Loss and metrics on ``(x, y)``, as Keras' ``evaluate`` returns them (a scalar or a list)."""
-        return self.model.evaluate(self.transform(x), self.targets(y), batch_size=batch_size or 1024, verbose=0)
+        return evaluate_model(self.model, self.transform(x), self.targets(y), batch_size=batch_size)
 
     def export_model(self):
         """The Keras model behind this predictor (numeric inputs, named ``<input>__<key>``)."""

@@ -19,6 +19,7 @@ import pandas as pd
 from autodeep.blocks import ClassificationHead, DenseBlock, Merge, StructuredDataBlock
 from autodeep.blocks.layers import WeightedAverage
 from autodeep.data import check_lengths, train_validation_split
+from autodeep.data.rows import concat_rows
 from autodeep.ensemble import greedy_selection, validation_loss
 from autodeep.graph import Graph, GraphError, Head, HyperParameters, Input, Node
 from autodeep.search import Searcher, TrialPruned, check_tuner
@@ -27,12 +28,14 @@ from autodeep.tasks.artifact import Predictor, save_artifact
 from autodeep.tasks.checks import check_fraction, check_int, check_number, check_str
 from autodeep.tasks.preprocessing import preprocessor_for
 from autodeep.tasks.targets import TargetCodec
-from autodeep.train import fit_model, free_memory, objective_direction
+from autodeep.train import fit_model, free_memory, objective_direction, quiet_optimizer_state
+from autodeep.train.batches import predict_model
 
 #: The block an input kind gets when the user wires only inputs and heads.
 DEFAULT_BLOCKS: dict[str, type] = {"structured": StructuredDataBlock, "numeric": DenseBlock}
 
-SEARCH_SHARE = 0.85  # of time_limit; the rest is kept for the refit and the export
+SEARCH_SHARE = 0.85  # of time_limit before any trial finished; the rest is kept for the refit and the export
+EXPORT_SECONDS = 4.0  # kept back for building, saving and reloading the exported model
 
 
 def _as_list(value) -> list:
@@ -49,7 +52,7 @@ def take_rows(raw, index: np.ndarray):
 
 
 def concat_arrays(a: dict, b: dict) -> dict:
-    return {k: np.concatenate([a[k], b[k]]) for k in a}
+    return {k: concat_rows(a[k], b[k]) for k in a}  # arrays, or LazyRows read on demand
 
 
 class AutoModel:
@@ -223,7 +226,21 @@ class AutoModel:
         project = Project(self.directory, self.project_name, overwrite=self.overwrite)
         self._project = project
         deadline = started + self.time_limit if self.time_limit else None
-        search_deadline = started + SEARCH_SHARE * self.time_limit if self.time_limit else None
+        n_tr, n_va = _n_rows_arrays(arrays_tr), _n_rows_arrays(arrays_va)
+
+        def search_deadline(study):
+            """Keep back the refit time of the best trial so far (a share of the limit before any)."""
+            import optuna
+
+            if not self.time_limit:
+                return None
+            completed = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
+            if not completed or not self.refit:
+                reserve = (1 - SEARCH_SHARE) * self.time_limit if self.refit else EXPORT_SECONDS
+            else:
+                reserve = EXPORT_SECONDS + _refit_seconds(study.best_trial, n_tr, n_va)
+            return deadline - min(reserve, 0.3 * self.time_limit)
+
         searcher = Searcher(
             tuner=self.tuner, max_trials=self.max_trials, direction=objective_direction(self.objective),
             storage=self.storage or project.study_url, study_name=self.project_name, seed=self.seed,
@@ -249,7 +266,7 @@ class AutoModel:
                                    callbacks=callbacks, deadline=trial_deadline, reporter=reporter)
                 if result.stopped == "pruned":
                     raise TrialPruned()
-                predictions = model.predict(arrays_va, batch_size=1024, verbose=0)
+                predictions = predict_model(model, arrays_va, batch_size=1024)
                 attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                          "fit_seconds": result.seconds, "stopped": result.stopped, "params": size}
                 project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
@@ -321,7 +338,7 @@ class AutoModel:
         losses = [validation_loss(h.target_format) for h in graph.heads]
         weights = greedy_selection(
             predictions, lambda outs: sum(f(y, o) for f, y, o in zip(losses, ys, outs)), max_size=self.ensemble_size)
-        return [(candidates[i], w) for i, w in weights.items()]
+        return sorted(((candidates[i], w) for i, w in weights.items()), key=lambda m: -m[1])
 
     def _final_model(self, graph, specs, members, project, arrays_tr, targets_tr, arrays_va, targets_va,
                      batch_size, callbacks, deadline):
@@ -329,41 +346,33 @@ class AutoModel:
         the trials' own weights; several members become one Keras model that averages them."""
         import keras
 
-        n_tr, n_va = len(next(iter(arrays_tr.values()))), len(next(iter(arrays_va.values())))
-
-        def refit_seconds(trial):
-            attrs = trial.user_attrs
-            per_epoch = attrs.get("fit_seconds", 0.0) / max(attrs.get("epochs_run", 1), 1)
-            return per_epoch * attrs.get("best_epoch", 1) * (n_tr + n_va) / max(n_tr, 1) * 1.15 + 1.0
-
-        estimate = sum(refit_seconds(t) for t, _ in members)
-        remaining = deadline - time.time() if deadline else math.inf
-        refit = bool(self.refit) and estimate < remaining
-        if refit:
+        n_tr, n_va = _n_rows_arrays(arrays_tr), _n_rows_arrays(arrays_va)
+        if self.refit:
             x_all = concat_arrays(arrays_tr, arrays_va)
             y_all = concat_arrays(targets_tr, targets_va) if isinstance(targets_tr, dict) else \
                 np.concatenate([targets_tr, targets_va])
-        models, epochs = [], []
-        for i, (trial, _) in enumerate(members):
+        models, refit_epochs = [], []
+        for i, (trial, _) in enumerate(members):  # heaviest members first: they get the refit time first
             if self.seed is not None:
                 keras.utils.set_random_seed(self.seed + 10_000 + i)
             model = graph.build(HyperParameters(values=trial.params), specs)
-            if refit:
+            remaining = deadline - time.time() if deadline else math.inf
+            if self.refit and _refit_seconds(trial, n_tr, n_va) < remaining - EXPORT_SECONDS:
                 result = fit_model(model, x_all, y_all, epochs=int(trial.user_attrs.get("best_epoch", 1)),
                                    batch_size=batch_size, objective=self.objective, callbacks=callbacks,
                                    deadline=deadline)
-                epochs.append(result.epochs_run)
+                refit_epochs.append(result.epochs_run)
             else:
-                model.load_weights(project.trial_dir(trial.number) / "model.weights.h5")
+                with quiet_optimizer_state():
+                    model.load_weights(project.trial_dir(trial.number) / "model.weights.h5")
+                refit_epochs.append(None)
             models.append(model)
-        final = {"kind": "refit" if refit else "trial_weights", "rows": n_tr + n_va if refit else n_tr,
-                 "members": [t.number for t, _ in members], "weights": [w for _, w in members]}
-        if refit:
-            final["epochs"] = epochs
-        elif not self.refit:
-            final["reason"] = "refit disabled"
-        else:
-            final["reason"] = f"no time to refit (needs ~{estimate:.0f}s, {max(remaining, 0):.0f}s left)"
+        n_refit = sum(e is not None for e in refit_epochs)
+        kind = "refit" if n_refit == len(models) else "trial_weights" if n_refit == 0 else "partly_refit"
+        final = {"kind": kind, "rows": n_tr + n_va if n_refit else n_tr, "members": [t.number for t, _ in members],
+                 "weights": [w for _, w in members], "refit_epochs": refit_epochs}
+        if n_refit < len(models):
+            final["reason"] = "refit disabled" if not self.refit else "no time left to refit every member"
         if len(models) == 1:
             return models[0], final
         inputs = graph.keras_inputs(specs)
@@ -422,6 +431,17 @@ class AutoModel:
         if self.study_ is None:
             raise RuntimeError("No search has run yet: call fit() first.")
         return self.study_.trials_dataframe(attrs=("number", "state", "value", "params", "user_attrs"))
+
+
+def _n_rows_arrays(arrays: dict) -> int:
+    return len(next(iter(arrays.values())))
+
+
+def _refit_seconds(trial, n_tr: int, n_va: int) -> float:
+    """Expected seconds to retrain ``trial``'s configuration on train + validation rows."""
+    attrs = trial.user_attrs
+    per_epoch = attrs.get("fit_seconds", 0.0) / max(attrs.get("epochs_run", 1), 1)
+    return per_epoch * attrs.get("best_epoch", 1) * (n_tr + n_va) / max(n_tr, 1) * 1.15
 
 
 def _split_camel(name: str) -> list[str]:

@@ -6,13 +6,17 @@ callable ``(epoch, value) -> should_stop``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import math
 import time
+import warnings
 from typing import Any, Callable
 
 import numpy as np
+
+from autodeep.data.rows import is_lazy
 
 
 @dataclasses.dataclass
@@ -114,8 +118,16 @@ def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batc
     state = {"stopped": "completed"}
     all_callbacks = _callbacks(objective, direction, patience, deadline, reporter, state) + list(callbacks or [])
     t0 = time.time()
+    if is_lazy(x) or (validation_data is not None and is_lazy(validation_data[0])):
+        # Inputs read on demand (LazyRows, e.g. image files): index batches, never the whole input in RAM.
+        from autodeep.train.batches import row_batches
+
+        x, y = row_batches(x, y, batch_size, shuffle=True), None
+        if validation_data is not None:
+            validation_data = row_batches(*validation_data, batch_size=batch_size)
+        batch_size = None
     history = model.fit(x, y, validation_data=validation_data, epochs=max_epochs, batch_size=batch_size,
-                        callbacks=all_callbacks, verbose=verbose, shuffle=True)
+                        callbacks=all_callbacks, verbose=verbose, shuffle=batch_size is not None)
     seconds = time.time() - t0
     logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if "loss" in logs and logs["loss"] and not math.isfinite(logs["loss"][-1]):
@@ -131,6 +143,14 @@ def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batc
         state["stopped"] = "early_stopping"
     return TrainResult(score=finite[best_index], best_epoch=best_index + 1, epochs_run=epochs_run,
                        history=logs, seconds=seconds, stopped=state["stopped"])
+
+
+@contextlib.contextmanager
+def quiet_optimizer_state():
+    """Silence Keras' note that a saved optimizer state was not restored: predictions never need it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        yield
 
 
 def free_memory() -> None:
