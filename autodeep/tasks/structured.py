@@ -24,12 +24,13 @@ TABULAR_STARTS = [
 
 
 class _StructuredTask(AutoModel):
-    def __init__(self, head, column_names=None, column_types=None, **kwargs):
+    def __init__(self, head, column_names=None, column_types=None, epochs=None, **kwargs):
         node = StructuredDataInput(column_names=column_names, column_types=column_types,
                                    name="structured_data_input")
         super().__init__(inputs=node, outputs=head, **kwargs)
         self.column_names = column_names
         self.column_types = column_types
+        self.epochs = epochs  # default for fit(epochs=...), convenient for quick runs
 
     def _initial_configs(self, graph):
         return [dict(c) for c in TABULAR_STARTS]
@@ -53,8 +54,8 @@ class _StructuredTask(AutoModel):
             y: Targets, or the name of the target column in ``x``.
             epochs, callbacks, validation_split, validation_data: as in ``AutoModel.fit``.
         """
-        return super().fit(x=x, y=y, epochs=epochs, callbacks=callbacks, validation_split=validation_split,
-                           validation_data=validation_data, **kwargs)
+        return super().fit(x=x, y=y, epochs=epochs if epochs is not None else self.epochs, callbacks=callbacks,
+                           validation_split=validation_split, validation_data=validation_data, **kwargs)
 
 
 class StructuredDataClassifier(_StructuredTask):
@@ -84,13 +85,9 @@ class StructuredDataClassifier(_StructuredTask):
                  epochs=None, **kwargs):
         head = ClassificationHead(num_classes=num_classes, multi_label=multi_label, loss=loss, metrics=metrics,
                                   name="classification_head")
-        self.epochs = epochs
         super().__init__(head, column_names=column_names, column_types=column_types, project_name=project_name,
                          max_trials=max_trials, directory=directory, objective=objective, tuner=tuner,
-                         overwrite=overwrite, seed=seed, max_model_size=max_model_size, **kwargs)
-
-    def fit(self, x=None, y=None, epochs=None, **kwargs):
-        return super().fit(x, y, epochs=epochs if epochs is not None else self.epochs, **kwargs)
+                         overwrite=overwrite, seed=seed, max_model_size=max_model_size, epochs=epochs, **kwargs)
 
 
 class StructuredDataRegressor(_StructuredTask):
@@ -117,10 +114,6 @@ class StructuredDataRegressor(_StructuredTask):
                  objective="val_loss", tuner=None, overwrite=False, seed=None, max_model_size=None,
                  epochs=None, **kwargs):
         head = RegressionHead(output_dim=output_dim, loss=loss, metrics=metrics, name="regression_head")
-        self.epochs = epochs
         super().__init__(head, column_names=column_names, column_types=column_types, project_name=project_name,
                          max_trials=max_trials, directory=directory, objective=objective, tuner=tuner,
-                         overwrite=overwrite, seed=seed, max_model_size=max_model_size, **kwargs)
-
-    def fit(self, x=None, y=None, epochs=None, **kwargs):
-        return super().fit(x, y, epochs=epochs if epochs is not None else self.epochs, **kwargs)
+                         overwrite=overwrite, seed=seed, max_model_size=max_model_size, epochs=epochs, **kwargs)
