@@ -105,3 +105,14 @@ def test_custom_block_with_keras_tuner_names(tmp_path):
     params = model.study_.trials[0].params
     assert params["two_dense/units"] == 16 and params["two_dense/activation"] == "relu"  # defaults first
     assert model.predict(data[:3]).shape == (3,)
+
+
+@pytest.mark.parametrize("tuner", ["bayesian", "hyperband"])
+def test_automodel_runs_with_other_tuners(tuner, tmp_path):
+    data = np.random.default_rng(2).normal(size=(96, 4)).astype("float32")
+    model = ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), max_trials=2, directory=tmp_path,
+                         verbose=0, seed=0, tuner=tuner)
+    model.fit(data, data[:, 1] - data[:, 2], epochs=3)
+    states = {t.state.name for t in model.study_.trials}
+    assert len(model.study_.trials) == 2 and "COMPLETE" in states
+    assert model.predict(data[:4]).shape == (4,)
