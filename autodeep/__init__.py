@@ -33,3 +33,28 @@ from autodeep.tasks import (  # noqa: E402
 __all__ = ["AutoModel", "Block", "ClassificationHead", "DenseBlock", "Head", "HyperParameters", "Input", "Merge",
            "Node", "Predictor", "RegressionHead", "StructuredDataBlock", "StructuredDataClassifier",
            "StructuredDataInput", "StructuredDataRegressor", "datasets", "load_model"]
+
+# Images
+from autodeep.blocks import (  # noqa: E402
+    ConvBlock,
+    EfficientNetBlock,
+    ImageAugmentation,
+    ImageBlock,
+    Normalization,
+    ResNetBlock,
+    SpatialReduction,
+    XceptionBlock,
+)
+from autodeep.graph import ImageInput  # noqa: E402
+from autodeep.tasks import ImageClassifier, ImageRegressor  # noqa: E402
+
+__all__ += ["ConvBlock", "EfficientNetBlock", "ImageAugmentation", "ImageBlock", "ImageClassifier", "ImageInput",
+            "ImageRegressor", "Normalization", "ResNetBlock", "SpatialReduction", "XceptionBlock"]
+
+# Texts
+from autodeep.blocks import BertBlock, Embedding, RNNBlock, TemporalReduction, TextBlock, Transformer  # noqa: E402
+from autodeep.graph import TextInput  # noqa: E402
+from autodeep.tasks import TextClassifier, TextRegressor  # noqa: E402
+
+__all__ += ["BertBlock", "Embedding", "RNNBlock", "TemporalReduction", "TextBlock", "TextClassifier", "TextInput",
+            "TextRegressor", "Transformer"]

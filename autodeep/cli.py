@@ -1,14 +1,16 @@
-"""The ``autodeep`` command line: ``fit``, ``predict`` and ``demo``.
+"""The ``autodeep`` command line: ``fit``, ``predict``, ``worker`` and ``demo``.
 
 Example:
     autodeep fit data.csv --target class --time-limit 120 --out model_dir
     autodeep predict model_dir new.csv --output predictions.csv
+    autodeep worker --study postgresql+psycopg2://user@db-host/autodeep --study-name cli
     autodeep demo --time-limit 60
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -40,7 +42,7 @@ def _fit(args) -> int:
     cls = ak.StructuredDataClassifier if task == "classification" else ak.StructuredDataRegressor
     model = cls(max_trials=args.max_trials, time_limit=args.time_limit, directory=args.directory,
                 project_name=args.project_name, overwrite=not args.resume, seed=args.seed, tuner=args.tuner,
-                verbose=0 if args.quiet else 1)
+                verbose=0 if args.quiet else 1, n_workers=args.workers, storage=args.storage)
     model.fit(x, y)
     path = model.save(args.out)
     print(f"{task} model saved to {path}; load it with autodeep.load_model({str(path)!r})")
@@ -63,6 +65,29 @@ def _predict(args) -> int:
         print(f"{len(out)} predictions written to {args.output}")
     else:
         out.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _worker(args, argv: list[str]) -> int:
+    """Run trials of a published search; thread and GPU settings apply before Keras starts."""
+    from autodeep.search.worker import run_worker, set_backend_threads, worker_environment
+
+    stale = (args.threads and os.environ.get("AUTODEEP_WORKER_THREADS") != str(args.threads)) or \
+        (args.gpu is not None and os.environ.get("CUDA_VISIBLE_DEVICES") != str(args.gpu))
+    if stale:  # Keras (imported with autodeep) may have read the environment already: start afresh with it set
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable, "-m", "autodeep.cli", *argv],
+                  worker_environment(args.threads, args.gpu))
+    set_backend_threads()
+    from autodeep.search import SearchFailed
+
+    try:
+        study = run_worker(args.study, args.study_name, verbose=0 if args.quiet else 1)
+    except SearchFailed as error:
+        print(f"autodeep worker: {error}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(f"autodeep worker: the budget of study {study.study_name!r} is used; {len(study.trials)} trials.")
     return 0
 
 
@@ -108,7 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--resume", action="store_true", help="resume the project's search instead of starting afresh")
     fit.add_argument("--out", required=True, help="folder for the exported model")
     fit.add_argument("--quiet", action="store_true")
+    fit.add_argument("--workers", type=int, default=1, help="processes running trials on this machine")
+    fit.add_argument("--storage", default=None,
+                     help="Optuna storage URL (e.g. PostgreSQL) so workers on other machines can join")
     fit.set_defaults(func=_fit)
+    worker = sub.add_parser("worker", help="run trials of a search started elsewhere (same study URL)")
+    worker.add_argument("--study", required=True,
+                        help="storage URL of the study: postgresql+psycopg2://..., sqlite:////abs/path/study.db")
+    worker.add_argument("--study-name", default=None, help="needed when the storage holds several studies")
+    worker.add_argument("--threads", type=int, default=None, help="CPU threads for this worker's training")
+    worker.add_argument("--gpu", default=None, help="GPU id(s) for this worker (sets CUDA_VISIBLE_DEVICES)")
+    worker.add_argument("--quiet", action="store_true")
+    worker.set_defaults(func=_worker)
     predict = sub.add_parser("predict", help="predict with a saved model")
     predict.add_argument("model", help="folder written by 'autodeep fit' or model.save()")
     predict.add_argument("data", help="CSV or Parquet file with the same columns as the training table")
@@ -125,7 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if args.func is _worker:
+        return _worker(args, argv)
     return args.func(args)
 
 

@@ -8,15 +8,20 @@ trains one candidate and returns its score.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import socket
 import statistics
 import sys
 import time
 import traceback
+import warnings
 from typing import Any, Callable
 
 import optuna
 
+from autodeep.graph.graph import GraphError
 from autodeep.graph.hyperparameters import HyperParameters
 from autodeep.search.space import trial_source
 from autodeep.search.strategies import check_tuner, make_pruner, make_sampler, planned_values
@@ -47,9 +52,22 @@ class Searcher:
         initial_configs: Known-good values tried first (all tuners but random).
         max_consecutive_failures: Stop with ``SearchFailed`` after this many failures in a row.
         verbose: 1 prints a line per trial, 0 is silent.
+        fail_running: Mark every trial left RUNNING as failed when the study opens (a crashed
+            single-process search). Only when one process runs the search: with several
+            workers, a dead worker's trial is found by its missing heartbeat instead.
+        heartbeat_interval, grace_period: Seconds between a running trial's heartbeats, and
+            without one before any process marks the trial failed (RDB storages only).
+        wait_for_workers: After the budget, wait until trials that other workers still run
+            have finished (the process that exports the model does).
+
+    Several processes (or machines) may run the same study at once: the budget
+    counts finished and running trials, so together they do not overshoot, and a
+    trial planned by the greedy/known-good strategy is keyed by its own trial
+    number, so two workers never plan the same configuration at the same moment.
 
     ``run_trial`` returns the score, or ``(score, attributes)`` where the
-    attributes (JSON values) are stored with the trial.
+    attributes (JSON values) are stored with the trial; the trial also records the
+    ``worker`` (``host:pid``) that ran it.
 
     Example:
         >>> from autodeep.search import Searcher
@@ -63,7 +81,8 @@ class Searcher:
     def __init__(self, tuner: str = "greedy", max_trials: int = 10, direction: str = "minimize",
                  storage: str | None = None, study_name: str = "autodeep", seed: int | None = None,
                  initial_configs: list[dict] | None = None, max_consecutive_failures: int = 3,
-                 max_epochs: int = 100, verbose: int = 1, fail_running: bool = True):
+                 max_epochs: int = 100, verbose: int = 1, fail_running: bool = True,
+                 heartbeat_interval: int = 10, grace_period: int | None = None, wait_for_workers: bool = True):
         self.tuner = check_tuner(tuner)
         self.max_trials = max_trials
         self.direction = direction
@@ -75,11 +94,26 @@ class Searcher:
         self.max_epochs = max_epochs
         self.verbose = verbose
         self.fail_running = fail_running
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = grace_period
+        self.wait_for_workers = wait_for_workers
+
+    def open_storage(self):
+        """The Optuna storage: an RDB URL gets heartbeats (so a dead worker's trial is failed)."""
+        url = self.storage
+        if not isinstance(url, str) or "://" not in url or url.startswith("journal"):
+            return url
+        engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+        grace = self.grace_period or max(3 * self.heartbeat_interval, 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
+                                              heartbeat_interval=self.heartbeat_interval, grace_period=grace)
 
     def open_study(self) -> optuna.Study:
         """Create the study, or load it to resume; trials left running by a crash are marked failed."""
         study = optuna.create_study(
-            storage=self.storage, study_name=self.study_name, load_if_exists=True, direction=self.direction,
+            storage=self.open_storage(), study_name=self.study_name, load_if_exists=True, direction=self.direction,
             sampler=make_sampler(self.tuner, self.seed), pruner=make_pruner(self.tuner, self.max_epochs))
         if self.fail_running:
             for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -99,23 +133,30 @@ class Searcher:
         started = time.time()
         deadline_at = deadline if callable(deadline) else (lambda _study: deadline)
         while True:
+            fail_stale_trials(study)
             deadline = deadline_at(study)
             finished = _finished(study)
-            if len(finished) >= self.max_trials:
+            if len(finished) + len(_running(study)) >= self.max_trials:
                 break
             if deadline is not None and not self._time_for_another(finished, deadline):
                 break
             self._check_failures(finished)
-            if not study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-                values = planned_values(self.tuner, study, probe, self.initial_configs, self.seed)
-                if values is not None:
-                    study.enqueue_trial(values)
-            trial = study.ask()
-            hp = HyperParameters(source=trial_source(trial))
-            reporter = _reporter(trial) if self.tuner == "hyperband" else None
+            with warnings.catch_warnings():  # heartbeats are sent by _heartbeat below, not by study.optimize
+                warnings.filterwarnings("ignore", message="Heartbeat of storage")
+                trial = study.ask()
+            if self._over_budget(study, trial):  # another worker asked at the same moment
+                trial.set_user_attr("overflow", True)
+                trial.set_user_attr("error", "not run: the budget was used by other workers")
+                study.tell(trial, state=TrialState.FAIL)
+                break
+            trial.set_user_attr("worker", WORKER_ID)
             t0 = time.time()
             try:
-                outcome = run_trial(trial.number, hp, reporter, deadline)
+                with _heartbeat(study, trial):
+                    trial = self._plan(study, trial, probe)
+                    hp = HyperParameters(source=trial_source(trial))
+                    reporter = _reporter(trial) if self.tuner == "hyperband" else None
+                    outcome = run_trial(trial.number, hp, reporter, deadline)
                 score, attrs = (outcome if isinstance(outcome, tuple) else (outcome, {}))
                 score = float(score)
                 for key, value in attrs.items():
@@ -127,7 +168,7 @@ class Searcher:
                 study.tell(trial, state=TrialState.PRUNED)
                 self._log(study, trial.number, "pruned", t0, started, deadline)
                 continue
-            except (KeyboardInterrupt, SystemExit):
+            except (KeyboardInterrupt, SystemExit, GraphError):
                 trial.set_user_attr("error", "interrupted")
                 study.tell(trial, state=TrialState.FAIL)
                 raise
@@ -141,7 +182,33 @@ class Searcher:
             trial.set_user_attr("seconds", time.time() - t0)
             study.tell(trial, score)
             self._log(study, trial.number, f"score={score:.5g}", t0, started, deadline)
+        if self.wait_for_workers:
+            self.wait_for_running(study, deadline_at(study))
         return study
+
+    def _plan(self, study: optuna.Study, trial: optuna.Trial, probe) -> optuna.Trial:
+        """Fix the planned values (known-good or greedy) of a trial that was just asked."""
+        if trial._fixed_params:  # a trial the user enqueued keeps its values
+            return trial
+        values = planned_values(self.tuner, study, probe, self.initial_configs, self.seed, number=trial.number)
+        if values is None:
+            return trial
+        study._storage.set_trial_system_attr(trial._trial_id, "fixed_params", values)
+        return optuna.trial.Trial(study, trial._trial_id)  # re-read: its suggestions now return the plan
+
+    def _over_budget(self, study: optuna.Study, trial: optuna.Trial) -> bool:
+        """Whether ``trial`` is beyond ``max_trials`` once earlier-numbered trials are counted."""
+        earlier = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number
+                   and t.state != TrialState.WAITING and not t.user_attrs.get("overflow")]
+        return len(earlier) >= self.max_trials
+
+    def wait_for_running(self, study: optuna.Study, deadline: float | None = None, poll: float = 0.5) -> None:
+        """Wait until no trial is running (other workers' included); dead workers' trials fail by heartbeat."""
+        if not _heartbeat_enabled(study):
+            return
+        while _running(study) and (deadline is None or time.time() < deadline):
+            time.sleep(poll)
+            fail_stale_trials(study)
 
     def _time_for_another(self, finished: list, deadline: float) -> bool:
         remaining = deadline - time.time()
@@ -170,8 +237,47 @@ class Searcher:
               f"trial {time.time() - t0:.1f}s elapsed {time.time() - started:.0f}{budget}", file=sys.stdout, flush=True)
 
 
+#: Who runs a trial, recorded as its ``worker`` user attribute.
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+
+
 def _finished(study: optuna.Study) -> list:
-    return [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    return [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and not t.user_attrs.get("overflow")]
+
+
+def _running(study: optuna.Study) -> list:
+    return study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+
+
+def _heartbeat_enabled(study: optuna.Study) -> bool:
+    from optuna.storages._heartbeat import is_heartbeat_enabled  # the check study.optimize makes
+
+    return is_heartbeat_enabled(study._storage)
+
+
+def fail_stale_trials(study: optuna.Study) -> None:
+    """Mark failed the running trials whose worker stopped sending heartbeats (RDB storages)."""
+    if not _heartbeat_enabled(study):
+        return
+    storage = study._storage
+    for trial_id in storage._get_stale_trial_ids(study._study_id):  # what optuna.storages.fail_stale_trials does
+        try:
+            storage.set_trial_user_attr(trial_id, "error", "interrupted: its worker stopped sending heartbeats")
+            storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            pass  # another process failed it first
+
+
+@contextlib.contextmanager
+def _heartbeat(study: optuna.Study, trial: optuna.Trial):
+    """Record the trial's heartbeat in a thread while it runs (RDB storages with a heartbeat)."""
+    if not _heartbeat_enabled(study):
+        yield
+        return
+    from optuna.storages._heartbeat import get_heartbeat_thread  # what study.optimize uses
+
+    with get_heartbeat_thread(trial._trial_id, study._storage):
+        yield
 
 
 def _reporter(trial: optuna.Trial) -> Callable[[int, float], bool]:

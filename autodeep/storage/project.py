@@ -35,6 +35,10 @@ class Project:
             shutil.rmtree(self.path)
         (self.path / "trials").mkdir(parents=True, exist_ok=True)
 
+    def __getstate__(self) -> dict:
+        """Pickled for worker processes: absolute paths, so a worker started elsewhere finds the folder."""
+        return {**self.__dict__, "root": self.root.absolute(), "path": self.path.absolute()}
+
     @property
     def study_url(self) -> str:
         return f"sqlite:///{(self.path / 'study.db').resolve()}"

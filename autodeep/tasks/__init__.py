@@ -3,5 +3,10 @@
 from autodeep.tasks.artifact import Predictor, load_model
 from autodeep.tasks.auto_model import AutoModel
 from autodeep.tasks.structured import StructuredDataClassifier, StructuredDataRegressor
+from autodeep.tasks.image import ImageClassifier, ImageRegressor  # noqa: E402
 
 __all__ = ["AutoModel", "Predictor", "StructuredDataClassifier", "StructuredDataRegressor", "load_model"]
+__all__ += ["ImageClassifier", "ImageRegressor"]
+from autodeep.tasks.text import TextClassifier, TextRegressor  # noqa: E402
+
+__all__ += ["TextClassifier", "TextRegressor"]

@@ -66,6 +66,16 @@ def save_artifact(path, model, inputs: list[dict], outputs: list[dict], info: di
     return path
 
 
+def _model_entry(manifest: dict, manifest_path: Path) -> tuple[str, str]:
+    """The manifest's model file name (a plain name inside the folder) and its sha256."""
+    entry = manifest.get("model")
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or \
+            not isinstance(entry.get("sha256"), str) or Path(entry["file"]).name != entry["file"]:
+        raise ValueError(f"{manifest_path} has no valid 'model' entry (a file name inside the folder and its "
+                         f"sha256); received {entry!r}: the manifest was modified after export.")
+    return entry["file"], entry["sha256"]
+
+
 def _backend() -> str:
     import keras
 
@@ -106,13 +116,15 @@ class Predictor:
             raise FileNotFoundError(f"{path} is not an autodeep model: {manifest_path} does not exist.")
         manifest = read_json(manifest_path)
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise ValueError(f"{manifest_path} is not an autodeep manifest (format={manifest.get('format')!r}).")
-        if manifest.get("version", 0) > VERSION:
-            raise ValueError(f"{path} was saved by a newer autodeep (artifact version {manifest['version']}).")
-        model_path = path / manifest["model"]["file"]
+            found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+            raise ValueError(f"{manifest_path} is not an autodeep manifest (format={found!r}).")
+        if not isinstance(manifest.get("version", 0), int) or manifest.get("version", 0) > VERSION:
+            raise ValueError(f"{path} was saved by a newer autodeep (artifact version {manifest['version']!r}).")
+        model_file, checksum = _model_entry(manifest, manifest_path)
+        model_path = path / model_file
         if not model_path.is_file():
             raise ValueError(f"The model file {model_path} is missing.")
-        if _sha256(model_path) != manifest["model"]["sha256"]:
+        if _sha256(model_path) != checksum:
             raise ValueError(f"{model_path} does not match the checksum in its manifest: "
                              f"the file is truncated or was modified after export.")
         try:
@@ -120,8 +132,14 @@ class Predictor:
                 model = keras.saving.load_model(model_path, safe_mode=True)
         except Exception as error:
             raise ValueError(f"{model_path} could not be loaded: {error}") from error
-        preprocessors = [preprocessor_from_config(i["preprocessor"]) for i in manifest["inputs"]]
-        codecs = [TargetCodec.from_config(o["codec"]) for o in manifest["outputs"]]
+        try:
+            preprocessors = [preprocessor_from_config(i["preprocessor"]) for i in manifest["inputs"]]
+            codecs = [TargetCodec.from_config(o["codec"]) for o in manifest["outputs"]]
+        except ValueError:
+            raise
+        except (KeyError, TypeError, AttributeError, IndexError) as error:
+            raise ValueError(f"{manifest_path} has malformed inputs/outputs entries ({type(error).__name__}: "
+                             f"{error}): the manifest was modified after export.") from None
         return cls(path, manifest, model, preprocessors, codecs)
 
     # -- inputs --------------------------------------------------------------

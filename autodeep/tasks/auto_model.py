@@ -76,6 +76,9 @@ class AutoModel:
         storage: An Optuna storage URL (e.g. PostgreSQL) instead of the project's SQLite file.
         max_consecutive_failures: End a hopeless search after this many failed trials in a row.
         verbose: 1 prints one line per trial; 0 is silent.
+        n_workers: Processes running trials at once on this machine (``n_workers - 1`` are started, each
+            with its share of the CPU threads and its own GPU when there are several); more machines join
+            with ``autodeep worker --study URL`` when ``storage`` is a PostgreSQL URL (see README, *Scale*).
 
     Example:
         >>> import numpy as np, tempfile, autodeep as ak
@@ -93,7 +96,8 @@ class AutoModel:
                  directory: str | None = None, objective: str = "val_loss", tuner: str | None = "greedy",
                  overwrite: bool = False, seed: int | None = None, max_model_size: int | None = None,
                  time_limit: float | None = None, refit: bool = True, storage: str | None = None,
-                 max_consecutive_failures: int = 3, ensemble_size: int = 5, verbose: int = 1, **kwargs):
+                 max_consecutive_failures: int = 3, ensemble_size: int = 5, verbose: int = 1, n_workers: int = 1,
+                 **kwargs):
         self.inputs = _as_list(inputs)
         self.outputs = _as_list(outputs)
         self.project_name = check_str("project_name", project_name or self._default_project)
@@ -110,6 +114,7 @@ class AutoModel:
         self.max_consecutive_failures = check_int("max_consecutive_failures", max_consecutive_failures, minimum=0)
         self.ensemble_size = check_int("ensemble_size", ensemble_size)
         self.verbose = verbose
+        self.n_workers = check_int("n_workers", n_workers)
         self._graph: Graph | None = None
         self._predictor: Predictor | None = None
         self.study_ = None
@@ -144,6 +149,12 @@ class AutoModel:
             block_cls = DEFAULT_BLOCKS.get(node.kind)
             if block_cls is None:
                 raise GraphError(f"No default block exists for {node!r}; wire a block to it yourself.")
+            siblings = [n for n in self.inputs if n.kind == node.kind]
+            if getattr(block_cls, "encodes_together", False) and len(siblings) > 1:
+                if node is siblings[0]:  # one block reads all inputs of this kind (sentence pairs)
+                    features.append(block_cls(name="_".join(w.lower() for w in _split_camel(block_cls.__name__))
+                                              + "_1")(siblings))
+                continue
             base = block_cls.__name__
             counts[base] = counts.get(base, 0) + 1
             name = "_".join(w.lower() for w in _split_camel(base)) + f"_{counts[base]}"
@@ -245,7 +256,7 @@ class AutoModel:
             tuner=self.tuner, max_trials=self.max_trials, direction=objective_direction(self.objective),
             storage=self.storage or project.study_url, study_name=self.project_name, seed=self.seed,
             initial_configs=self._initial_configs(graph), max_consecutive_failures=self.max_consecutive_failures,
-            max_epochs=epochs or 100, verbose=self.verbose)
+            max_epochs=epochs or 100, verbose=self.verbose, fail_running=self.n_workers == 1 and not self.storage)
 
         def probe(hp):
             graph.build(hp, specs)
@@ -263,7 +274,8 @@ class AutoModel:
                     raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
                 result = fit_model(model, arrays_tr, targets_tr, validation_data=(arrays_va, targets_va),
                                    epochs=epochs, batch_size=batch_size, objective=self.objective,
-                                   callbacks=callbacks, deadline=trial_deadline, reporter=reporter)
+                                   callbacks=callbacks, deadline=trial_deadline, reporter=reporter,
+                                   patience=_patience(self, graph, epochs))
                 if result.stopped == "pruned":
                     raise TrialPruned()
                 predictions = predict_model(model, arrays_va, batch_size=1024)
@@ -275,7 +287,13 @@ class AutoModel:
             finally:
                 free_memory()
 
-        study = self.study_ = searcher.run(probe, run_trial, deadline=search_deadline)
+        if self.n_workers > 1 or self.storage:  # other processes may run trials: publish the search for them
+            from autodeep.search.worker import run_with_workers
+
+            study = self.study_ = run_with_workers(searcher, probe, run_trial, search_deadline, self.n_workers,
+                                                   project.path / "workers", verbose=self.verbose)
+        else:
+            study = self.study_ = searcher.run(probe, run_trial, deadline=search_deadline)
         best = self._best_trial(study)
         members = self._select_members(study, graph, project, targets_va)
         model, final = self._final_model(graph, specs, members, project, arrays_tr, targets_tr, arrays_va, targets_va,
@@ -435,6 +453,14 @@ class AutoModel:
 
 def _n_rows_arrays(arrays: dict) -> int:
     return len(next(iter(arrays.values())))
+
+
+def _patience(model, graph, epochs) -> int | None:
+    """Early-stopping patience: the task's, else the smallest its input kinds suggest, else the trainer's."""
+    if epochs is not None:  # fixed epochs: no early stopping
+        return None
+    hints = [n.patience for n in graph.inputs if getattr(n, "patience", None)]
+    return getattr(model, "patience", None) or (min(hints) if hints else None)
 
 
 def _refit_seconds(trial, n_tr: int, n_va: int) -> float:

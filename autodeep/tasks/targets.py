@@ -7,6 +7,20 @@ import numpy as np
 from autodeep.data import ClassEncoder, TargetScaler, check_target, to_target_array
 
 
+#: Largest regression target magnitude: the squared error of float32 training overflows well before float32's max.
+MAX_TARGET = 1e15
+
+
+def _trainable(y, argument: str) -> np.ndarray:
+    values = np.asarray(y, dtype="float64")
+    largest = float(np.max(np.abs(values), initial=0.0))
+    if largest > MAX_TARGET:
+        raise ValueError(f"{argument} has values as large as {largest:.3g}; regression targets must stay within "
+                         f"±{MAX_TARGET:g} (float32 training overflows beyond). Rescale {argument}, e.g. divide it "
+                         f"by a power of ten or take its logarithm.")
+    return values
+
+
 class TargetCodec:
     """Fits on a head's targets; gives the head its metadata; encodes targets and decodes predictions.
 
@@ -28,7 +42,7 @@ class TargetCodec:
             self.encoder_ = ClassEncoder().fit(y)
         else:
             check_target(y, "regression")
-            self.encoder_ = TargetScaler().fit(np.asarray(y, dtype="float64"))
+            self.encoder_ = TargetScaler().fit(_trainable(y, argument))
         return self
 
     def meta(self) -> dict:
@@ -43,7 +57,7 @@ class TargetCodec:
         if self.task == "classification":
             return self.encoder_.transform(y)
         check_target(y, "regression")
-        return np.asarray(y, dtype="float32")
+        return _trainable(y, argument).astype("float32")
 
     @property
     def classes_(self):
