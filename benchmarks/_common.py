@@ -34,6 +34,13 @@ def data_dir(path: str | Path | None = None) -> Path:
     return d
 
 
+def add_io_arguments(parser, report: str) -> None:
+    """``--data-dir`` and ``--out`` (default ``benchmarks/results/<report>.md``), shared by every benchmark."""
+    parser.add_argument("--data-dir", help=f"folder holding MANIFEST.tsv (default {DEFAULT_DATA_DIR})")
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / f"{report}.md"),
+                        help="markdown report; the raw rows go to the .csv beside it")
+
+
 def load_manifest(root: Path, task: str | None = None) -> pd.DataFrame:
     """MANIFEST.tsv as a frame indexed by dataset name, optionally only one task (binary, image, ...)."""
     m = pd.read_csv(root / "MANIFEST.tsv", sep="\t", dtype=str).set_index("name", drop=False)

@@ -104,8 +104,7 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--time-limit", type=float, default=600)
     parser.add_argument("--max-trials", type=int, default=10)
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--out", default=str(C.REPO / "benchmarks/results/images.md"))
+    C.add_io_arguments(parser, "images")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:

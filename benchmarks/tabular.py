@@ -87,9 +87,7 @@ def parse_args(argv=None):
     p.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
     p.add_argument("--time-limit", type=float, default=60, help="autodeep time limit in seconds (default 60)")
     p.add_argument("--max-rows", type=int, help="stratified subsample of larger datasets to this many rows")
-    p.add_argument("--data-dir", help=f"folder holding MANIFEST.tsv (default {C.DEFAULT_DATA_DIR})")
-    p.add_argument("--out", default=str(C.REPO / "benchmarks" / "results" / "tabular.md"),
-                   help="markdown report; the raw rows go to the .csv beside it")
+    C.add_io_arguments(p, "tabular")
     return p.parse_args(argv)
 
 

@@ -72,9 +72,7 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=300, help="autodeep time limit per dataset (default 300 s)")
     p.add_argument("--verbose", type=int, default=1)
-    p.add_argument("--data-dir", help=f"folder holding MANIFEST.tsv (default {C.DEFAULT_DATA_DIR})")
-    p.add_argument("--out", default=str(C.REPO / "benchmarks" / "results" / "text.md"),
-                   help="markdown report; the raw rows go to the .csv beside it")
+    C.add_io_arguments(p, "text")
     return p.parse_args(argv)
 
 
