@@ -117,6 +117,9 @@ def test_to_target_array_shapes():
     assert to_target_array(np.array([[1], [2]])).shape == (2,)
     assert to_target_array(pd.DataFrame({"a": [0, 1], "b": [1, 1]})).shape == (2, 2)
     assert to_target_array(pd.Series(["a", "b"], dtype="str")).tolist() == ["a", "b"]
+    # ``df.col.values`` of a pandas 3 string column is an ExtensionArray, not an ndarray
+    assert to_target_array(pd.DataFrame({"c": ["x", "y", "x"]})["c"].values).tolist() == ["x", "y", "x"]
+    assert to_target_array(pd.array([1, 0, 1], dtype="Int64")).tolist() == [1, 0, 1]
     with pytest.raises(ValueError, match="y is required"):
         to_target_array(None)
 

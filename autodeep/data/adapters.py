@@ -108,12 +108,14 @@ def to_target_array(y, argument: str = "y") -> np.ndarray:
     """
     if y is None:
         raise ValueError(f"{argument} is required; received None.")
-    if isinstance(y, (pd.Series, pd.DataFrame)):
+    if isinstance(y, (pd.Series, pd.DataFrame, pd.Index)):
+        array = y.to_numpy()
+    elif isinstance(y, pd.api.extensions.ExtensionArray):  # e.g. ``df.col.values`` of a pandas 3 str column
         array = y.to_numpy()
     elif isinstance(y, (np.ndarray, list, tuple)):
         array = np.asarray(y)
     else:
-        raise TypeError(f"{argument} must be a list, numpy array, pandas Series or DataFrame; "
+        raise TypeError(f"{argument} must be a list, numpy array, pandas Series, Index, array or DataFrame; "
                         f"received {type(y).__name__}.")
     if array.ndim == 0:
         raise ValueError(f"{argument} must hold one target per row; received a scalar {array.item()!r}.")
