@@ -58,3 +58,20 @@ from autodeep.tasks import TextClassifier, TextRegressor  # noqa: E402
 
 __all__ += ["BertBlock", "Embedding", "RNNBlock", "TemporalReduction", "TextBlock", "TextClassifier", "TextInput",
             "TextRegressor", "Transformer"]
+
+# AutoKeras compatibility: tuners as classes, Flatten, AutoKeras' Keras layers, CUSTOM_OBJECTS
+from autodeep.blocks import CastToFloat32, ExpandLastDim, Flatten, custom_objects as _custom_objects  # noqa: E402
+from autodeep.search import BayesianOptimization, Greedy, Hyperband, RandomSearch  # noqa: E402
+
+__all__ += ["BayesianOptimization", "CUSTOM_OBJECTS", "CastToFloat32", "ExpandLastDim", "Flatten", "Greedy",
+            "Hyperband", "RandomSearch"]
+
+# Time series
+from autodeep.blocks import TimeseriesBlock  # noqa: E402
+from autodeep.graph import TimeseriesInput  # noqa: E402
+from autodeep.tasks import TimeseriesForecaster  # noqa: E402
+
+__all__ += ["TimeseriesBlock", "TimeseriesForecaster", "TimeseriesInput"]
+
+# Last, so every layer registered above (time series included) is in it.
+CUSTOM_OBJECTS = _custom_objects()

@@ -46,13 +46,24 @@ def test_fixed_add_merge_of_different_widths_names_both_inputs():
         graph.build(HyperParameters(), specs)
 
 
-def test_head_on_the_wrong_data_type_is_named():
-    x = ak.Input(name="numbers")
-    out = ak.ClassificationHead()(ak.StructuredDataBlock(name="table_block")(x))
-    model = ak.AutoModel(inputs=x, outputs=out, max_trials=1, verbose=0)
-    # the wiring error reaches the user with the block named (directly, or as the trials' recorded error)
-    with pytest.raises((GraphError, RuntimeError), match="table_block expects a table"):
-        model.fit(np.random.rand(20, 3), np.arange(20) % 2, epochs=1)
+def test_head_on_the_wrong_data_type_is_named(tmp_path):
+    import optuna
+
+    def wrong_model():
+        x = ak.Input(name="numbers")
+        out = ak.ClassificationHead()(ak.StructuredDataBlock(name="table_block")(x))
+        return ak.AutoModel(inputs=x, outputs=out, max_trials=1, verbose=0, directory=tmp_path)
+
+    data, labels = np.random.rand(20, 3), np.arange(20) % 2
+    with pytest.raises(GraphError, match="table_block expects a table"):
+        wrong_model().fit(data, labels, epochs=1)
+    study = optuna.load_study(study_name="auto_model", storage=f"sqlite:///{tmp_path / 'auto_model' / 'study.db'}")
+    assert [t.user_attrs.get("not_counted") for t in study.trials] == [True]  # stopped trials use no budget
+    # The project is resumed (overwrite=False) with its budget spent by a trial failed with the same mistake
+    # (as an older version recorded it): the wiring error is still what the user gets, not "no trial finished".
+    study.tell(study.ask(), state=optuna.trial.TrialState.FAIL)
+    with pytest.raises(GraphError, match="table_block expects a table"):
+        wrong_model().fit(data, labels, epochs=1)
 
 
 def test_multi_input_multi_output_automodel_with_ensemble(tmp_path):

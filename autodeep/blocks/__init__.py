@@ -17,3 +17,10 @@ from autodeep.blocks.text import BertBlock, Embedding, RNNBlock, TemporalReducti
 from autodeep.blocks.text_block import TextBlock  # noqa: E402
 
 __all__ += ["BertBlock", "Embedding", "RNNBlock", "TemporalReduction", "TextBlock", "Transformer"]
+from autodeep.blocks.flatten import Flatten  # noqa: E402  (AutoKeras compatibility)
+from autodeep.blocks.keras_layers import CastToFloat32, ExpandLastDim, custom_objects  # noqa: E402
+
+__all__ += ["CastToFloat32", "ExpandLastDim", "Flatten", "custom_objects"]
+from autodeep.blocks.timeseries import TimeseriesBlock  # noqa: E402
+
+__all__ += ["TimeseriesBlock"]

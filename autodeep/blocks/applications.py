@@ -22,6 +22,7 @@ class _ApplicationBlock(Block):
     min_size = 32
     versions: dict = {}
     searched_versions: list = []
+    version_groups: dict = {}  # AutoKeras' family names (ResNet "v1"/"v2"): the version is searched within
     # how pixels in [0, 1] become what pretrained weights expect: (scale, offset)
     pixel_scaling: tuple = (255.0, 0.0)
 
@@ -31,9 +32,9 @@ class _ApplicationBlock(Block):
     def __init__(self, version: str | None = None, pretrained: bool | None = None, weights: str | None = None,
                  trainable: bool = True, **kwargs):
         super().__init__(**kwargs)
-        if version is not None and self.versions and version not in self.versions:
-            raise ValueError(f"{type(self).__name__}: version must be one of {list(self.versions)}; "
-                             f"received {version!r}.")
+        if version is not None and self.versions and version not in {**self.versions, **self.version_groups}:
+            raise ValueError(f"{type(self).__name__}: version must be one of "
+                             f"{list(self.version_groups) + list(self.versions)}; received {version!r}.")
         if pretrained and weights is None:
             raise ValueError(f"{type(self).__name__}: pretrained=True needs weights='path/to/weights.h5' "
                              f"(weights are never downloaded).")
@@ -48,7 +49,9 @@ class _ApplicationBlock(Block):
     def _constructor(self, hp):
         if not self.versions:
             return self.application
-        version = self.version or hp.Choice("version", self.searched_versions, default=self.searched_versions[0])
+        searched = self.version_groups.get(self.version, self.searched_versions)
+        version = self.version if self.version in self.versions else \
+            hp.Choice("version", searched, default=searched[0])
         return self.versions[version]
 
     def build(self, hp, inputs):
@@ -82,8 +85,9 @@ class ResNetBlock(_ApplicationBlock):
     """A ResNet (v1 or v2) from ``keras.applications``, without its classifier.
 
     Args:
-        version: One of ``resnet50``, ``resnet101``, ``resnet152`` and their ``_v2``; searched when ``None``
-            (among 50-layer ones: the deeper ones are slow on a CPU).
+        version: One of ``resnet50``, ``resnet101``, ``resnet152`` and their ``_v2``; or AutoKeras' ``"v1"`` /
+            ``"v2"``, searched within that family; searched among the 50-layer ones when ``None`` (the deeper
+            ones are slow on a CPU).
         pretrained: ``True`` with ``weights`` to start from a local weights file.
         weights: Path of a Keras weights file for this network (``include_top=False``); feed pixels
             in ``[0, 1]`` (``ImageBlock(normalize=False)``), they are scaled as the weights expect.
@@ -96,6 +100,8 @@ class ResNetBlock(_ApplicationBlock):
 
     versions = RESNETS
     searched_versions = ["resnet50", "resnet50_v2"]
+    version_groups = {"v1": ["resnet50", "resnet101", "resnet152"],
+                      "v2": ["resnet50_v2", "resnet101_v2", "resnet152_v2"]}
 
     def _pixel_scaling(self, application: str) -> tuple:
         # v2 weights expect [-1, 1]; v1 weights expect 0..255 centred (about 120 is the mean of the channel means)

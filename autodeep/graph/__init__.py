@@ -12,3 +12,6 @@ __all__ += ["ImageInput"]
 from autodeep.graph.text_input import TextFeatures, TextInput  # noqa: E402
 
 __all__ += ["TextFeatures", "TextInput"]
+from autodeep.graph.timeseries_input import TimeseriesInput  # noqa: E402
+
+__all__ += ["TimeseriesInput"]

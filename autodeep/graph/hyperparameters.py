@@ -111,6 +111,16 @@ class HyperParameters:
         """KerasTuner compatibility: conditions are implicit in define-by-run."""
         yield
 
+    def fix(self, values: dict[str, Any]) -> "HyperParameters":
+        """Fix more values by full name (they win over the source); returns ``self``.
+
+        Example:
+            >>> HyperParameters().fix({"units": 8}).Int("units", 1, 64)
+            8
+        """
+        self._fixed.update(values)
+        return self
+
     def full_name(self, name: str) -> str:
         return "/".join(self._scopes + [name])
 

@@ -2,5 +2,7 @@
 
 from autodeep.search.searcher import SearchFailed, Searcher, TrialPruned
 from autodeep.search.strategies import TUNERS, check_tuner
+from autodeep.search.tuners import BayesianOptimization, Greedy, Hyperband, RandomSearch, Tuner, resolve_tuner
 
-__all__ = ["SearchFailed", "Searcher", "TUNERS", "TrialPruned", "check_tuner"]
+__all__ = ["BayesianOptimization", "Greedy", "Hyperband", "RandomSearch", "SearchFailed", "Searcher", "TUNERS",
+           "TrialPruned", "Tuner", "check_tuner", "resolve_tuner"]

@@ -168,8 +168,11 @@ class Searcher:
                 study.tell(trial, state=TrialState.PRUNED)
                 self._log(study, trial.number, "pruned", t0, started, deadline)
                 continue
-            except (KeyboardInterrupt, SystemExit, GraphError):
+            except (KeyboardInterrupt, SystemExit, GraphError) as error:
                 trial.set_user_attr("error", "interrupted")
+                if isinstance(error, GraphError):  # a wiring mistake: nothing trained, so no budget is used
+                    trial.set_user_attr("error", f"GraphError: {error}")
+                    trial.set_user_attr("not_counted", True)
                 study.tell(trial, state=TrialState.FAIL)
                 raise
             except Exception as error:  # a failed trial is recorded and the search goes on
@@ -199,7 +202,7 @@ class Searcher:
     def _over_budget(self, study: optuna.Study, trial: optuna.Trial) -> bool:
         """Whether ``trial`` is beyond ``max_trials`` once earlier-numbered trials are counted."""
         earlier = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number
-                   and t.state != TrialState.WAITING and not t.user_attrs.get("overflow")]
+                   and t.state != TrialState.WAITING and _counted(t)]
         return len(earlier) >= self.max_trials
 
     def wait_for_running(self, study: optuna.Study, deadline: float | None = None, poll: float = 0.5) -> None:
@@ -242,7 +245,12 @@ WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _finished(study: optuna.Study) -> list:
-    return [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and not t.user_attrs.get("overflow")]
+    return [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and _counted(t)]
+
+
+def _counted(trial) -> bool:
+    """Whether a trial uses the budget: not one asked beyond it, nor one a wiring mistake stopped."""
+    return not (trial.user_attrs.get("overflow") or trial.user_attrs.get("not_counted"))
 
 
 def _running(study: optuna.Study) -> list:

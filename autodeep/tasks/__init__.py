@@ -10,3 +10,6 @@ __all__ += ["ImageClassifier", "ImageRegressor"]
 from autodeep.tasks.text import TextClassifier, TextRegressor  # noqa: E402
 
 __all__ += ["TextClassifier", "TextRegressor"]
+from autodeep.tasks.timeseries import TimeseriesForecaster  # noqa: E402
+
+__all__ += ["TimeseriesForecaster"]

@@ -131,7 +131,7 @@ class Predictor:
             with quiet_optimizer_state():
                 model = keras.saving.load_model(model_path, safe_mode=True)
         except Exception as error:
-            raise ValueError(f"{model_path} could not be loaded: {error}") from error
+            model = _load_uncompiled(model_path, manifest, error)
         try:
             preprocessors = [preprocessor_from_config(i["preprocessor"]) for i in manifest["inputs"]]
             codecs = [TargetCodec.from_config(o["codec"]) for o in manifest["outputs"]]
@@ -206,6 +206,28 @@ class Predictor:
     def export_model(self):
         """The Keras model behind this predictor (numeric inputs, named ``<input>__<key>``)."""
         return self.model
+
+
+def _load_uncompiled(model_path: Path, manifest: dict, error: Exception):
+    """Load without the compile config when it names a user's Python function (a custom loss or metric,
+    which safe mode never imports); ``evaluate`` then uses each head's default loss and no metrics."""
+    import keras
+
+    if "Could not locate function" not in str(error):
+        raise ValueError(f"{model_path} could not be loaded: {error}") from error
+    try:
+        model = keras.saving.load_model(model_path, safe_mode=True, compile=False)
+    except Exception as second:
+        raise ValueError(f"{model_path} could not be loaded: {second}") from second
+    losses = {o["name"]: DEFAULT_LOSSES[o["target_format"]] for o in manifest["outputs"]}
+    model.compile(loss=losses if len(losses) > 1 else next(iter(losses.values())))
+    return model
+
+
+#: The loss ``evaluate`` uses, per target format, for a model whose own loss was a Python function.
+DEFAULT_LOSSES = {"binary": "binary_crossentropy", "multilabel": "binary_crossentropy",
+                  "onehot": "categorical_crossentropy", "sparse": "sparse_categorical_crossentropy",
+                  "regression": "mean_squared_error"}
 
 
 def _is_container(value) -> bool:

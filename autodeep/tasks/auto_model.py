@@ -22,10 +22,11 @@ from autodeep.data import check_lengths, train_validation_split
 from autodeep.data.rows import concat_rows
 from autodeep.ensemble import greedy_selection, validation_loss
 from autodeep.graph import Graph, GraphError, Head, HyperParameters, Input, Node
-from autodeep.search import Searcher, TrialPruned, check_tuner
+from autodeep.graph.wiring import attach_heads
+from autodeep.search import Searcher, TrialPruned, resolve_tuner
 from autodeep.storage import Project, atomic_write_json, read_json
 from autodeep.tasks.artifact import Predictor, save_artifact
-from autodeep.tasks.checks import check_fraction, check_int, check_number, check_str
+from autodeep.tasks.checks import check_fraction, check_int, check_number, check_str, fixed_values
 from autodeep.tasks.preprocessing import preprocessor_for
 from autodeep.tasks.targets import TargetCodec
 from autodeep.train import fit_model, free_memory, objective_direction, quiet_optimizer_state
@@ -65,7 +66,8 @@ class AutoModel:
         max_trials: Number of trials to finish (an interrupted search resumes and counts earlier ones).
         directory: Parent folder of the project (``./autodeep_runs`` by default).
         objective: Validation metric to optimise, e.g. ``"val_loss"`` (default) or ``"val_accuracy"``.
-        tuner: ``"greedy"`` (default), ``"bayesian"``, ``"tpe"``, ``"random"`` or ``"hyperband"``.
+        tuner: ``"greedy"`` (default), ``"bayesian"``, ``"tpe"``, ``"random"`` or ``"hyperband"``; or AutoKeras'
+            ``ak.Greedy``, ``ak.BayesianOptimization``, ``ak.Hyperband``, ``ak.RandomSearch`` (class or instance).
         overwrite: Start afresh; ``False`` resumes the study found in the project folder.
         seed: Makes splits, trial configurations and initial weights repeatable.
         max_model_size: Trials whose model has more parameters are recorded as failed and skipped.
@@ -79,6 +81,9 @@ class AutoModel:
         n_workers: Processes running trials at once on this machine (``n_workers - 1`` are started, each
             with its share of the CPU threads and its own GPU when there are several); more machines join
             with ``autodeep worker --study URL`` when ``storage`` is a PostgreSQL URL (see README, *Scale*).
+        hyperparameters: Values fixed in every trial, by full name (``{"dense_block_1/num_layers": 1}``; a
+            dict, or an object with ``.values`` such as a KerasTuner ``HyperParameters``); the names are
+            those of ``tuner_results``. A name the default configuration does not use is warned about.
 
     Example:
         >>> import numpy as np, tempfile, autodeep as ak
@@ -97,14 +102,19 @@ class AutoModel:
                  overwrite: bool = False, seed: int | None = None, max_model_size: int | None = None,
                  time_limit: float | None = None, refit: bool = True, storage: str | None = None,
                  max_consecutive_failures: int = 3, ensemble_size: int = 5, verbose: int = 1, n_workers: int = 1,
-                 **kwargs):
+                 hyperparameters=None, **kwargs):
         self.inputs = _as_list(inputs)
         self.outputs = _as_list(outputs)
         self.project_name = check_str("project_name", project_name or self._default_project)
         self.max_trials = check_int("max_trials", max_trials)
         self.directory = str(directory) if directory is not None else "autodeep_runs"
         self.objective = check_str("objective", objective)
-        self.tuner = check_tuner(tuner or "greedy")
+        self.tuner, self._tuner_object = resolve_tuner(tuner)
+        if self._tuner_object is not None and seed is None:
+            seed = self._tuner_object.seed
+        if hyperparameters is None and self._tuner_object is not None:
+            hyperparameters = self._tuner_object.hyperparameters
+        self.hyperparameters = fixed_values(hyperparameters)
         self.overwrite = bool(overwrite)
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
         self.max_model_size = check_int("max_model_size", max_model_size, allow_none=True)
@@ -131,7 +141,8 @@ class AutoModel:
         if self._graph is not None:  # fit again: same graph, same hyperparameter names
             return self._graph
         if all(isinstance(o, Head) and not o.outputs for o in self.outputs):
-            return self._auto_wire()
+            wired = attach_heads(self.inputs, self.outputs)  # heads given unconnected go where the wiring ends
+            return Graph(self.inputs, wired) if wired else self._auto_wire()
         outputs = []
         for out in self.outputs:
             if isinstance(out, Head):
@@ -162,6 +173,28 @@ class AutoModel:
         merged = features[0] if len(features) == 1 else Merge(name="merge_1")(features)
         heads = [head(merged) for head in self.outputs]
         return Graph(self.inputs, heads)
+
+    def _fixed(self, hp: HyperParameters) -> HyperParameters:
+        """``hp`` with the user's fixed values (``hyperparameters=``), which win over the search."""
+        return hp.fix(self.hyperparameters)
+
+    def _warn_unused(self, hp: HyperParameters) -> None:
+        """Warn once when a fixed name was not declared by the model just built."""
+        unused = sorted(set(self.hyperparameters) - set(hp.values))
+        if unused and not getattr(self, "_warned_unused", False):
+            import warnings
+
+            self._warned_unused = True
+            warnings.warn(f"hyperparameters: {unused} are not used by this configuration (a misspelt name, or one "
+                          f"that only exists in other branches of the space); names used: {sorted(hp.values)}.",
+                          UserWarning, stacklevel=2)
+
+    def _check_graph(self, graph: Graph, specs: dict) -> None:
+        """Build the default configuration: raises ``GraphError`` when the wiring is wrong."""
+        try:
+            graph.build(self._fixed(HyperParameters()), specs)
+        finally:
+            free_memory()
 
     # -- data ----------------------------------------------------------------
     def _adapt(self, x, y):
@@ -255,11 +288,13 @@ class AutoModel:
         searcher = Searcher(
             tuner=self.tuner, max_trials=self.max_trials, direction=objective_direction(self.objective),
             storage=self.storage or project.study_url, study_name=self.project_name, seed=self.seed,
-            initial_configs=self._initial_configs(graph), max_consecutive_failures=self.max_consecutive_failures,
+            initial_configs=list(getattr(self._tuner_object, "initial_hps", [])) + self._initial_configs(graph),
+            max_consecutive_failures=self.max_consecutive_failures,
             max_epochs=epochs or 100, verbose=self.verbose, fail_running=self.n_workers == 1 and not self.storage)
 
         def probe(hp):
-            graph.build(hp, specs)
+            graph.build(self._fixed(hp), specs)
+            self._warn_unused(hp)
             free_memory()
 
         def run_trial(number, hp, reporter, trial_deadline):
@@ -268,7 +303,8 @@ class AutoModel:
 
                 keras.utils.set_random_seed(self.seed + number)
             try:
-                model = graph.build(hp, specs)
+                model = graph.build(self._fixed(hp), specs)
+                self._warn_unused(hp)
                 size = model.count_params()
                 if self.max_model_size and size > self.max_model_size:
                     raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
@@ -294,7 +330,7 @@ class AutoModel:
                                                    project.path / "workers", verbose=self.verbose)
         else:
             study = self.study_ = searcher.run(probe, run_trial, deadline=search_deadline)
-        best = self._best_trial(study)
+        best = self._best_trial(study, graph, specs)
         members = self._select_members(study, graph, project, targets_va)
         model, final = self._final_model(graph, specs, members, project, arrays_tr, targets_tr, arrays_va, targets_va,
                                          batch_size, callbacks, deadline)
@@ -324,11 +360,12 @@ class AutoModel:
         prepared = {h.name: h.prepare_targets(c.encode(t)) for h, c, t in zip(graph.heads, codecs, ys)}
         return prepared if len(prepared) > 1 else next(iter(prepared.values()))
 
-    def _best_trial(self, study):
+    def _best_trial(self, study, graph: Graph, specs: dict):
         import optuna
 
         completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         if not completed:
+            self._check_graph(graph, specs)  # a wiring mistake is the error to report (the trials may predate it)
             errors = {t.number + 1: t.user_attrs.get("error", t.state.name) for t in study.trials}
             raise RuntimeError(f"No trial finished successfully, so there is no model to export. "
                                f"Trial errors: {errors}. Raise time_limit or max_trials, or fix the errors above.")
@@ -373,7 +410,7 @@ class AutoModel:
         for i, (trial, _) in enumerate(members):  # heaviest members first: they get the refit time first
             if self.seed is not None:
                 keras.utils.set_random_seed(self.seed + 10_000 + i)
-            model = graph.build(HyperParameters(values=trial.params), specs)
+            model = graph.build(HyperParameters(values={**trial.params, **self.hyperparameters}), specs)
             remaining = deadline - time.time() if deadline else math.inf
             if self.refit and _refit_seconds(trial, n_tr, n_va) < remaining - EXPORT_SECONDS:
                 result = fit_model(model, x_all, y_all, epochs=int(trial.user_attrs.get("best_epoch", 1)),

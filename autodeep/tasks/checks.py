@@ -50,3 +50,19 @@ def check_str(name: str, value, allow_none: bool = False):
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string; received {value!r} of type {type(value).__name__}.")
     return value
+
+
+def fixed_values(hyperparameters) -> dict:
+    """``{full_name: value}`` from a dict or from an object with a ``.values`` dict (KerasTuner's ``HyperParameters``).
+
+    Example:
+        >>> fixed_values({"dense_block_1/num_layers": 1})
+        {'dense_block_1/num_layers': 1}
+    """
+    if hyperparameters is None:
+        return {}
+    values = hyperparameters if isinstance(hyperparameters, dict) else getattr(hyperparameters, "values", None)
+    if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+        raise TypeError(f"hyperparameters must be a dict {{full_name: value}} or an object with such a .values "
+                        f"dict; received {hyperparameters!r} of type {type(hyperparameters).__name__}.")
+    return dict(values)
