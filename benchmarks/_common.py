@@ -48,12 +48,13 @@ def load_manifest(root: Path, task: str | None = None) -> pd.DataFrame:
 
 
 def load_table(root: Path, entry: pd.Series, max_rows: int | None = None,
-               seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
-    """Read a manifest entry's csv(.gz), pop its target; optionally a stratified subsample of max_rows."""
+               seed: int = 0, stratify: bool = True) -> tuple[pd.DataFrame, pd.Series]:
+    """Read a manifest entry's csv(.gz), pop its target; optionally a (stratified) subsample of max_rows."""
     x = pd.read_csv(root / entry["file"])
     y = x.pop(entry["target"])
     if max_rows and len(x) > max_rows:
-        x, _, y, _ = train_test_split(x, y, train_size=max_rows, stratify=y, random_state=seed)
+        x, _, y, _ = train_test_split(x, y, train_size=max_rows, stratify=y if stratify else None,
+                                      random_state=seed)
     return x.reset_index(drop=True), y.reset_index(drop=True)
 
 

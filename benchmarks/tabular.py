@@ -1,13 +1,19 @@
-"""Tabular benchmark: autodeep vs LightGBM (default parameters) on the shared binary datasets.
+"""Tabular benchmark: autodeep vs FLAML vs LightGBM (default parameters) on the shared tabular datasets.
 
-    python benchmarks/tabular.py --time-limit 60 --seeds 0 --datasets credit-g kc1 phoneme \\
-        --systems autodeep lightgbm
+    python benchmarks/tabular.py --time-limit 60 --seeds 0 1 2 --systems autodeep flaml lightgbm \\
+        --out benchmarks/results/tabular_flaml_60.md
+    python benchmarks/tabular.py --time-limit 60 --tasks multiclass regression \\
+        --out benchmarks/results/tabular_other_60.md
 
-Defaults: every binary dataset in MANIFEST.tsv, seed 0, 60 s for autodeep, both systems.
-Per dataset and seed: stratified 80/20 split (random_state=seed); each system fits on the train part
-and is scored on the test part: ROC AUC and F1 for the positive class (the second of the sorted
-labels), wall seconds of fit + predict, and this process's peak RSS so far (MB).
-Rows print as they finish; a summary follows. The markdown goes to --out, the raw rows to a CSV beside it.
+Defaults: the binary datasets in MANIFEST.tsv, seed 0, 60 s, all three systems (FLAML needs the `bench`
+extra: pip install -e ".[bench]"). --tasks adds the multiclass and regression sets.
+Per dataset and seed: 80/20 split (random_state=seed, stratified for classification); each system fits
+on the train part, autodeep and FLAML under the same time limit, and is scored on the test part:
+binary ROC AUC and F1 (positive class = second sorted label), multiclass accuracy and log-loss,
+regression RMSE and R²; wall seconds of fit + predict; this process's peak RSS so far (MB).
+Rows print as they finish; a summary per task follows: means over seeds, mean rank per system
+(rank per dataset-seed on AUC / log-loss / RMSE) and the per-dataset difference autodeep - flaml.
+The markdown goes to --out, the raw rows to a CSV beside it.
 """
 
 from __future__ import annotations
@@ -15,123 +21,161 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import tempfile
 
-import numpy as np
 import pandas as pd
-from sklearn.metrics import f1_score, roc_auc_score
 
 import _common as C
+import _tabular_systems as S
 
-SYSTEMS = ("autodeep", "lightgbm")
-COLUMNS = ["dataset", "rows", "seed", "system", "auc", "f1", "wall_s", "peak_rss_mb", "error"]
-
-
-def run_lightgbm(x_train, y_train, x_test, seed, args, project):
-    """LGBMClassifier with defaults; string columns as pandas categories fit on the train split."""
-    import lightgbm
-    from sklearn.preprocessing import LabelEncoder
-
-    x_train, x_test = x_train.copy(), x_test.copy()
-    for c in x_train.select_dtypes(include=["object", "string", "category"]).columns:
-        x_train[c] = x_train[c].astype("category")
-        cats = x_train[c].dtype
-        x_test[c] = x_test[c].where(x_test[c].isin(cats.categories)).astype(cats)  # unseen -> missing
-    enc = LabelEncoder().fit(y_train)
-    model = lightgbm.LGBMClassifier(random_state=seed, verbose=-1).fit(x_train, enc.transform(y_train))
-    proba = model.predict_proba(x_test)
-    return enc.classes_, proba, enc.classes_[proba.argmax(axis=1)]
+TASKS = tuple(S.METRICS)
+COLUMNS = ["dataset", "task", "rows", "seed", "system", "auc", "f1", "accuracy", "log_loss", "rmse", "r2",
+           "wall_s", "peak_rss_mb", "error"]
+RUN_COLUMNS = ["dataset", "rows", "seed", "system"]
+LIMIT_SLACK = 1.10  # a time-limited run over 110 % of the limit is flagged in the report
 
 
-def run_autodeep(x_train, y_train, x_test, seed, args, project):
-    """autodeep's StructuredDataClassifier under a time limit, in a throwaway directory."""
-    import autodeep as ak
-
-    with tempfile.TemporaryDirectory(prefix="autodeep_bench_") as tmp:
-        clf = ak.StructuredDataClassifier(time_limit=args.time_limit, max_trials=1000, seed=seed, directory=tmp,
-                                          project_name=project, overwrite=True, verbose=0)
-        clf.fit(x_train, y_train)
-        proba, pred = clf.predict_proba(x_test), clf.predict(x_test)
-        return np.asarray(clf.classes_), np.asarray(proba), np.asarray(pred).ravel()
-
-
-RUNNERS = {"autodeep": run_autodeep, "lightgbm": run_lightgbm}
-
-
-def score(y_test, pos, classes, proba, pred) -> dict:
-    col = list(classes).index(pos)
-    y_test = np.asarray(y_test)
-    return {"auc": roc_auc_score(y_test == pos, proba[:, col]), "f1": f1_score(y_test, pred, pos_label=pos)}
+def run_one(name, task, seed, system, data, args) -> dict:
+    """Fit and score one system on one split; an exception becomes the row's error."""
+    x_train, x_test, y_train, y_test = data
+    row = dict.fromkeys(COLUMNS) | {"dataset": name, "task": task, "rows": len(x_train) + len(x_test),
+                                    "seed": seed, "system": system}
+    try:
+        with C.Timer() as t:
+            out = S.RUNNERS[system](task, x_train, y_train, x_test, seed, args.time_limit, f"{name}_{seed}")
+        row |= S.score(task, y_test, *out) | {"wall_s": t.seconds}
+    except Exception as e:  # one failure is a row, not the end of the run
+        row["error"] = f"{type(e).__name__}: {e}"[:300]
+    row["peak_rss_mb"] = C.peak_rss_mb()
+    return row
 
 
-def summarize(rows: list[dict]) -> str:
-    """Per dataset x system means over seeds, then each system's mean AUC over shared datasets."""
-    df = pd.DataFrame(rows, columns=COLUMNS)
-    df["ok"] = df["error"].isna()
-    s = (df.groupby(["dataset", "system"], sort=False)
-           .agg(rows=("rows", "first"), auc=("auc", "mean"), f1=("f1", "mean"), wall_s=("wall_s", "mean"),
-                ok=("ok", "sum"), runs=("ok", "size"))
-           .reset_index())
-    s["runs ok"] = s["ok"].astype(str) + "/" + s["runs"].astype(str)
-    table = C.md_table(s.to_dict("records"), ["dataset", "rows", "system", "auc", "f1", "wall_s", "runs ok"])
-    table = table.replace("| auc | f1 | wall_s |", "| AUC (mean over seeds) | F1 | wall s |", 1)
-    auc = s.pivot(index="dataset", columns="system", values="auc").dropna()
-    means = ", ".join(f"{system} {auc[system].mean():.4f}" for system in auc.columns) if len(auc) else "n/a"
-    return f"{table}\nMean AUC over the {len(auc)} datasets every system completed: {means}\n"
+def complete_runs(df: pd.DataFrame, task: str) -> pd.DataFrame:
+    """The scored runs of dataset-seeds every system completed, with each system's rank there."""
+    metric, higher = S.RANK_BY[task]
+    done = df[df["error"].isna()].copy()
+    n_systems = df["system"].nunique()
+    done = done[done.groupby(["dataset", "seed"])["system"].transform("size") == n_systems]
+    done["rank"] = done.groupby(["dataset", "seed"])[metric].rank(ascending=not higher)
+    return done
+
+
+def system_table(df: pd.DataFrame, done: pd.DataFrame, task: str) -> str:
+    """Per dataset x system: metric means over the complete seeds, mean rank, wall time, runs ok."""
+    metrics = list(S.METRICS[task])
+    runs = df.groupby(["dataset", "system"], sort=False).agg(
+        rows=("rows", "first"), ok=("error", lambda e: e.isna().sum()), n=("error", "size"))
+    means = done.groupby(["dataset", "system"])[metrics + ["rank", "wall_s"]].mean()
+    t = runs.join(means).reset_index()
+    t["runs ok"] = t["ok"].astype(str) + "/" + t["n"].astype(str)
+    return C.md_table(t.to_dict("records"), ["dataset", "rows", "system", *metrics, "rank", "wall_s", "runs ok"])
+
+
+def pivot_table(done: pd.DataFrame, task: str) -> tuple[str, pd.DataFrame]:
+    """Dataset x system on the ranking metric, autodeep - flaml when both ran, then mean and mean-rank rows."""
+    metric = S.RANK_BY[task][0]
+    p = done.groupby(["dataset", "system"])[metric].mean().unstack("system")
+    if {"autodeep", "flaml"} <= set(p.columns):
+        p["autodeep - flaml"] = p["autodeep"] - p["flaml"]
+    p.loc["mean"] = p.mean()
+    ranks = done.groupby("system")["rank"].mean()
+    p.loc["mean rank"] = ranks.reindex(p.columns)
+    records = [{"dataset": i, **r} for i, r in p.iterrows()]
+    return C.md_table(records, ["dataset", *p.columns]), p
+
+
+def verdict(p: pd.DataFrame, done: pd.DataFrame) -> str:
+    """The issue's done-criterion read off the binary pivot: mean AUC and the sets more than 0.01 below."""
+    if "autodeep - flaml" not in p.columns:
+        return ""
+    delta = p["autodeep - flaml"].drop(["mean", "mean rank"])
+    below = [f"{d} ({v:+.4f})" for d, v in delta.items() if v < -0.01]
+    return (f"autodeep vs flaml: mean AUC {p.at['mean', 'autodeep']:.4f} vs {p.at['mean', 'flaml']:.4f} "
+            f"(difference {p.at['mean', 'autodeep - flaml']:+.4f}) over {len(delta)} datasets, "
+            f"{done[['dataset', 'seed']].drop_duplicates().shape[0]} dataset-seeds; "
+            f"sets where autodeep is more than 0.01 below flaml: {', '.join(below) or 'none'}\n")
+
+
+def overruns(df: pd.DataFrame, time_limit: float) -> str:
+    late = df[df["system"].isin(S.TIME_LIMITED) & (df["wall_s"] > LIMIT_SLACK * time_limit)]
+    runs = [f"{r.system} {r.dataset} seed {r.seed} ({r.wall_s:.1f} s)" for r in late.itertuples()]
+    return f"Time-limited runs over {LIMIT_SLACK:.0%} of {time_limit:g} s: {', '.join(runs) or 'none'}\n"
+
+
+def summarize(rows: list[dict], task: str, time_limit: float) -> str:
+    """One task's summary: per-system table, ranking-metric pivot with deltas, verdict, time overruns."""
+    df = pd.DataFrame([r for r in rows if r["task"] == task], columns=COLUMNS)
+    if df.empty:
+        return ""
+    done = complete_runs(df, task)
+    metric = S.RANK_BY[task][0]
+    pivot, p = pivot_table(done, task)
+    return (f"### {task}\n\nMeans over the seeds every system completed; rank per dataset-seed on {metric} "
+            f"(1 = best), averaged.\n\n" + system_table(df, done, task)
+            + f"\n{metric} per dataset (mean over seeds):\n\n" + pivot + "\n"
+            + (verdict(p, done) if task == "binary" else "") + overruns(df, time_limit))
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--datasets", nargs="+", help="binary dataset names from MANIFEST.tsv (default: all)")
+    p.add_argument("--tasks", nargs="+", choices=TASKS, default=["binary"])
+    p.add_argument("--datasets", nargs="+", help="dataset names of the selected tasks in MANIFEST.tsv (default: all)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
-    p.add_argument("--systems", nargs="+", choices=SYSTEMS, default=list(SYSTEMS))
-    p.add_argument("--time-limit", type=float, default=60, help="autodeep time limit in seconds (default 60)")
-    p.add_argument("--max-rows", type=int, help="stratified subsample of larger datasets to this many rows")
+    p.add_argument("--systems", nargs="+", choices=S.SYSTEMS, default=list(S.SYSTEMS))
+    p.add_argument("--time-limit", type=float, default=60, help="autodeep and FLAML time limit in seconds (default 60)")
+    p.add_argument("--max-rows", type=int, help="(stratified) subsample of larger datasets to this many rows")
     C.add_io_arguments(p, "tabular")
     return p.parse_args(argv)
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    root = C.data_dir(args.data_dir)
-    manifest = C.load_manifest(root, "binary")
-    names = args.datasets or list(manifest.index)
-    if unknown := [n for n in names if n not in manifest.index]:
-        sys.exit(f"error: not binary datasets in the manifest: {unknown}; choose from {list(manifest.index)}")
+def select(manifest: pd.DataFrame, args) -> pd.DataFrame:
+    """The manifest rows of the selected tasks and datasets, in task order; exits on unknown names."""
+    m = manifest[manifest["task"].isin(args.tasks)]
+    names = args.datasets or list(m.index)
+    if unknown := [n for n in names if n not in m.index]:
+        sys.exit(f"error: not {'/'.join(args.tasks)} datasets in the manifest: {unknown}; "
+                 f"choose from {list(m.index)} or pass --tasks")
+    m = m.loc[names]
+    return m.iloc[m["task"].map(TASKS.index).argsort(kind="stable")]
 
-    for system in args.systems:  # import up front so wall times exclude it; a failure shows up per run
+
+def import_systems(systems) -> None:
+    """Import up front so wall times exclude it; a failure shows up per run."""
+    for system in systems:
         try:
             importlib.import_module(system)
         except Exception as e:
             print(f"warning: cannot import {system}: {type(e).__name__}: {e}", file=sys.stderr)
 
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    root = C.data_dir(args.data_dir)
+    entries = select(C.load_manifest(root), args)
+    import_systems(args.systems)
+
     print(C.md_table([], COLUMNS), end="", flush=True)
     rows = []
     try:
-        for name in names:
+        for name, entry in entries.iterrows():
+            classify = entry["task"] != "regression"
             for seed in args.seeds:
-                x, y = C.load_table(root, manifest.loc[name], args.max_rows, seed)
-                x_train, x_test, y_train, y_test = C.split(x, y, seed)
-                pos = np.unique(y)[1]
+                x, y = C.load_table(root, entry, args.max_rows, seed, stratify=classify)
+                data = C.split(x, y, seed, stratify=classify)
                 for system in args.systems:
-                    row = dict.fromkeys(COLUMNS) | {"dataset": name, "rows": len(x), "seed": seed, "system": system}
-                    try:
-                        with C.Timer() as t:
-                            out = RUNNERS[system](x_train, y_train, x_test, seed, args, f"{name}_{seed}")
-                        row |= score(y_test, pos, *out) | {"wall_s": t.seconds}
-                    except Exception as e:  # one failure is a row, not the end of the run
-                        row["error"] = f"{type(e).__name__}: {e}"[:300]
-                    row["peak_rss_mb"] = C.peak_rss_mb()
-                    rows.append(row)
-                    print(C.md_row(row.values()), flush=True)
+                    rows.append(run_one(name, entry["task"], seed, system, data, args))
+                    print(C.md_row(rows[-1].values()), flush=True)
     except KeyboardInterrupt:
         print("\ninterrupted: reporting the finished rows", file=sys.stderr)
 
-    summary = summarize(rows)
+    summary = "\n".join(summarize(rows, task, args.time_limit) for task in args.tasks)
     print("\n" + summary, flush=True)
-    report = (C.header("Tabular benchmark: autodeep vs LightGBM", ("keras", "jax", "lightgbm", "scikit-learn"))
-              + f"- time limit (autodeep): {args.time_limit:g} s; max rows: {args.max_rows or 'all'}\n"
-              + "\n## Runs\n\n" + C.md_table(rows, COLUMNS) + "\n## Summary\n\n" + summary)
+    runs = "".join(f"\n### {t}\n\n" + C.md_table([r for r in rows if r["task"] == t],
+                                                   RUN_COLUMNS + [*S.METRICS[t], "wall_s", "peak_rss_mb", "error"])
+                   for t in args.tasks)
+    report = (C.header("Tabular benchmark: autodeep vs FLAML vs LightGBM",
+                       ("keras", "jax", "flaml", "lightgbm", "xgboost", "scikit-learn"))
+              + f"- time limit (autodeep, FLAML): {args.time_limit:g} s; max rows: {args.max_rows or 'all'}\n"
+              + "\n## Runs\n" + runs + "\n## Summary\n\n" + summary)
     md, csv = C.write_report(args.out, report, rows)
     print(f"wrote {md} and {csv}")
 

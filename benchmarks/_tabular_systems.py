@@ -1,0 +1,91 @@
+"""Systems and scoring for benchmarks/tabular.py: autodeep, FLAML and LightGBM on binary, multiclass
+and regression tables.
+
+Every runner is ``run(task, x_train, y_train, x_test, seed, time_limit, project) -> (classes, proba, pred)``
+with task one of "binary", "multiclass", "regression"; classes and proba are None for regression.
+A runner imports its own library, so FLAML is only imported when the flaml system is selected.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_squared_error, r2_score, roc_auc_score
+
+SYSTEMS = ("autodeep", "flaml", "lightgbm")
+TIME_LIMITED = ("autodeep", "flaml")  # LightGBM runs its defaults, no search
+METRICS = {"binary": ("auc", "f1"), "multiclass": ("accuracy", "log_loss"), "regression": ("rmse", "r2")}
+RANK_BY = {"binary": ("auc", True), "multiclass": ("log_loss", False), "regression": ("rmse", False)}  # higher better?
+FLAML_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
+
+
+def as_categories(x_train, x_test):
+    """String columns as pandas categories fit on the train split; unseen test values become missing."""
+    x_train, x_test = x_train.copy(), x_test.copy()
+    for c in x_train.select_dtypes(include=["object", "string", "category"]).columns:
+        x_train[c] = x_train[c].astype("category")
+        cats = x_train[c].dtype
+        x_test[c] = x_test[c].where(x_test[c].isin(cats.categories)).astype(cats)
+    return x_train, x_test
+
+
+def run_lightgbm(task, x_train, y_train, x_test, seed, time_limit, project):
+    """LGBMClassifier / LGBMRegressor with default parameters."""
+    import lightgbm
+    from sklearn.preprocessing import LabelEncoder
+
+    x_train, x_test = as_categories(x_train, x_test)
+    if task == "regression":
+        model = lightgbm.LGBMRegressor(random_state=seed, verbose=-1).fit(x_train, y_train)
+        return None, None, model.predict(x_test)
+    enc = LabelEncoder().fit(y_train)
+    model = lightgbm.LGBMClassifier(random_state=seed, verbose=-1).fit(x_train, enc.transform(y_train))
+    proba = model.predict_proba(x_test)
+    return enc.classes_, proba, enc.classes_[proba.argmax(axis=1)]
+
+
+def run_flaml(task, x_train, y_train, x_test, seed, time_limit, project):
+    """flaml.AutoML under time_budget=time_limit; ROC AUC (binary), log-loss (multiclass), RMSE (regression)."""
+    from flaml import AutoML
+
+    x_train, x_test = as_categories(x_train, x_test)
+    automl = AutoML()
+    automl.fit(x_train, y_train, task="regression" if task == "regression" else "classification",
+               time_budget=time_limit, metric=FLAML_METRIC[task], seed=seed, verbose=0)
+    pred = np.asarray(automl.predict(x_test)).ravel()
+    if task == "regression":
+        return None, None, pred
+    return np.asarray(automl.classes_), np.asarray(automl.predict_proba(x_test)), pred
+
+
+def run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project):
+    """autodeep's StructuredDataClassifier / StructuredDataRegressor on the raw frame, in a throwaway directory."""
+    import autodeep as ak
+
+    cls = ak.StructuredDataRegressor if task == "regression" else ak.StructuredDataClassifier
+    with tempfile.TemporaryDirectory(prefix="autodeep_bench_") as tmp:
+        model = cls(time_limit=time_limit, max_trials=1000, seed=seed, directory=tmp, project_name=project,
+                    overwrite=True, verbose=0)
+        model.fit(x_train, y_train)
+        pred = np.asarray(model.predict(x_test)).ravel()
+        if task == "regression":
+            return None, None, pred
+        return np.asarray(model.classes_), np.asarray(model.predict_proba(x_test)), pred
+
+
+RUNNERS = {"autodeep": run_autodeep, "flaml": run_flaml, "lightgbm": run_lightgbm}
+
+
+def score(task, y_test, classes, proba, pred) -> dict:
+    """The task's two metrics (METRICS) on the test split."""
+    y_test = np.asarray(y_test)
+    if task == "regression":
+        return {"rmse": mean_squared_error(y_test, pred) ** 0.5, "r2": r2_score(y_test, pred)}
+    if task == "binary":
+        pos = np.unique(y_test)[1]  # the second of the sorted labels
+        col = list(classes).index(pos)
+        return {"auc": roc_auc_score(y_test == pos, proba[:, col]), "f1": f1_score(y_test, pred, pos_label=pos)}
+    order = np.argsort(classes)  # log_loss reads the columns in sorted label order
+    return {"accuracy": accuracy_score(y_test, pred),
+            "log_loss": log_loss(y_test, proba[:, order], labels=np.asarray(classes)[order])}
