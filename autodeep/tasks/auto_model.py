@@ -261,7 +261,7 @@ class AutoModel:
             val_y = [take_rows(_as_array(t), val_idx) for t in ys]
 
         preprocessors = [preprocessor_for(node).fit(raw) for node, raw in zip(graph.inputs, train_x)]
-        specs = {node.name: p.specs() for node, p in zip(graph.inputs, preprocessors)}
+        specs = self._specs = {node.name: p.specs() for node, p in zip(graph.inputs, preprocessors)}
         arrays_tr = self._transform(graph, preprocessors, train_x)
         arrays_va = self._transform(graph, preprocessors, val_x)
         targets_tr = self._targets(graph, codecs, train_y)
