@@ -1,4 +1,8 @@
-"""The same search runs on the torch backend (JAX is the default): no backend-specific code in autodeep."""
+"""Both Keras backends: the suite runs on one (torch unless ``KERAS_BACKEND`` says otherwise, see conftest),
+and every task type runs end to end on the other one here, in a subprocess (Keras fixes its backend at import).
+
+JAX is the default for users; these tests make sure nothing in autodeep is backend-specific.
+"""
 
 from __future__ import annotations
 
@@ -12,29 +16,68 @@ import pytest
 
 SCRIPT = textwrap.dedent("""
     import json, sys, tempfile
-    import numpy as np
+    import numpy as np, pandas as pd
     import autodeep as ak, keras
+
+    def round_trip(model, x):
+        path = model.save(tempfile.mkdtemp() + "/m")
+        first = model.predict_proba(x) if hasattr(model, "classes_") and model.classes_ is not None \\
+            else model.predict(x)
+        again = ak.load_model(path)
+        second = again.predict_proba(x) if hasattr(model, "classes_") and model.classes_ is not None \\
+            else again.predict(x)
+        return np.asarray(first, "float64"), float(np.abs(np.asarray(first, "float64") - np.asarray(second)).max())
+
+    out = {"backend": keras.backend.backend()}
+    opts = dict(verbose=0, seed=0)
     df = ak.datasets.load_credit_g().sample(200, random_state=0)
-    clf = ak.StructuredDataClassifier(max_trials=2, epochs=2, verbose=0, seed=0, directory=tempfile.mkdtemp())
-    clf.fit(df, "class")
-    proba = clf.predict_proba(df.head(8))
-    path = clf.save(tempfile.mkdtemp() + "/m")
-    again = ak.load_model(path).predict_proba(df.head(8))
-    print(json.dumps({"backend": keras.backend.backend(), "rows": proba.shape[0],
-                      "max_diff": float(np.abs(proba - again).max()),
-                      "sums": proba.sum(axis=1).round(5).tolist()}))
+    clf = ak.StructuredDataClassifier(max_trials=2, epochs=2, directory=tempfile.mkdtemp(), **opts).fit(df, "class")
+    proba, diff = round_trip(clf, df.head(8))
+    out["table"] = {"rows": proba.shape[0], "max_diff": diff, "sums": proba.sum(axis=1).round(5).tolist(),
+                    "trials": len(clf.study_.trials)}
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 120, (60, 8, 8), dtype="uint8"); labels = np.repeat(["dark", "bright"], 30)
+    images[30:] += 120
+    img = ak.ImageClassifier(max_trials=1, epochs=2, refit=False, directory=tempfile.mkdtemp(), **opts)
+    proba, diff = round_trip(img.fit(images, labels), images[:8])
+    out["image"] = {"shape": list(proba.shape), "max_diff": diff}
+
+    texts = np.array(["good fine great film"] * 20 + ["awful bad boring film"] * 20)
+    txt = ak.TextClassifier(max_trials=1, epochs=2, refit=False, directory=tempfile.mkdtemp(), **opts)
+    proba, diff = round_trip(txt.fit(texts, np.repeat([1, 0], 20)), texts[:4])
+    out["text"] = {"shape": list(proba.shape), "max_diff": diff}
+
+    steps = np.arange(120, dtype="float64")
+    series = pd.DataFrame({"v": np.sin(steps / 6) + steps / 50})
+    ts = ak.TimeseriesForecaster(lookback=12, predict_until=2, max_trials=1, epochs=2, refit=False,
+                                 directory=tempfile.mkdtemp(), **opts)
+    forecast, diff = round_trip(ts.fit(series.head(100), "v"), series.tail(20))
+    out["timeseries"] = {"shape": list(forecast.shape), "max_diff": diff}
+    print(json.dumps(out))
 """)
 
 
-@pytest.mark.parametrize("backend", ["torch"])
-def test_search_and_artifact_on_another_backend(backend):
+def _other_backend() -> str:
+    import keras
+
+    return "jax" if keras.backend.backend() != "jax" else "torch"
+
+
+def test_every_task_runs_and_round_trips_on_the_other_backend():
+    backend = _other_backend()
     pytest.importorskip(backend)
     env = {**os.environ, "KERAS_BACKEND": backend}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["backend"] == backend and result["rows"] == 8
-    assert result["max_diff"] < 1e-5 and all(abs(s - 1.0) < 1e-4 for s in result["sums"])
+    assert result["backend"] == backend
+    table = result["table"]
+    assert table["rows"] == 8 and table["trials"] == 2 and all(abs(s - 1.0) < 1e-4 for s in table["sums"])
+    assert result["image"]["shape"] == [8, 2] and result["text"]["shape"] == [4, 2]
+    assert result["timeseries"]["shape"] == [20 - 12 + 1, 2]
+    for task in ("table", "image", "text", "timeseries"):  # the saved artifact predicts what the model did
+        assert result[task]["max_diff"] < 1e-4, (task, result[task])
 
 
 def test_jax_is_the_default_backend():
@@ -42,3 +85,4 @@ def test_jax_is_the_default_backend():
     done = subprocess.run([sys.executable, "-c", "import autodeep, keras; print(keras.backend.backend())"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.stdout.strip().splitlines()[-1] == "jax"
+
