@@ -45,7 +45,7 @@ class SmallSearch(ak.AutoModel):
         out = ak.RegressionHead()(ak.DenseBlock(num_layers=1, num_units=16, dropout=0.0)(inp))
         super().__init__(inputs=inp, outputs=out, **kwargs)
 
-    def _initial_configs(self, graph):
+    def _initial_configs(self, graph, specs):
         return [{"learning_rate": rate} for rate in (1e-3, 3e-3, 3e-4, 1e-4)]
 
 
@@ -258,7 +258,7 @@ class Explode(ak.Block):
 class ExplodingSearch(ak.AutoModel):
     modes = ("nan", "oom", "ok")
 
-    def _initial_configs(self, graph):
+    def _initial_configs(self, graph, specs):
         return [{"explode/mode": m} for m in self.modes]
 
 

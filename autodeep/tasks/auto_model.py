@@ -130,8 +130,9 @@ class AutoModel:
         self.study_ = None
 
     # -- graph ---------------------------------------------------------------
-    def _initial_configs(self, graph: Graph) -> list[dict]:
-        """Known-good hyperparameter values tried first; task classes override this."""
+    def _initial_configs(self, graph: Graph, specs: dict) -> list[dict]:
+        """Known-good hyperparameter values tried first (``specs``: each input's preprocessed format);
+        task classes override this."""
         return [{}]
 
     def _build_graph(self) -> Graph:
@@ -261,7 +262,7 @@ class AutoModel:
             val_y = [take_rows(_as_array(t), val_idx) for t in ys]
 
         preprocessors = [preprocessor_for(node).fit(raw) for node, raw in zip(graph.inputs, train_x)]
-        specs = self._specs = {node.name: p.specs() for node, p in zip(graph.inputs, preprocessors)}
+        specs = {node.name: p.specs() for node, p in zip(graph.inputs, preprocessors)}
         arrays_tr = self._transform(graph, preprocessors, train_x)
         arrays_va = self._transform(graph, preprocessors, val_x)
         targets_tr = self._targets(graph, codecs, train_y)
@@ -285,10 +286,11 @@ class AutoModel:
                 reserve = EXPORT_SECONDS + _refit_seconds(study.best_trial, n_tr, n_va)
             return deadline - min(reserve, 0.3 * self.time_limit)
 
+        starts = list(getattr(self._tuner_object, "initial_hps", [])) + self._initial_configs(graph, specs)
         searcher = Searcher(
             tuner=self.tuner, max_trials=self.max_trials, direction=objective_direction(self.objective),
             storage=self.storage or project.study_url, study_name=self.project_name, seed=self.seed,
-            initial_configs=list(getattr(self._tuner_object, "initial_hps", [])) + self._initial_configs(graph),
+            initial_configs=starts,
             max_consecutive_failures=self.max_consecutive_failures,
             max_epochs=epochs or 100, verbose=self.verbose, fail_running=self.n_workers == 1 and not self.storage)
 

@@ -80,9 +80,8 @@ class _ImageTask(AutoModel):
         node = ImageInput(name="image_input", image_size=image_size, on_error=on_error)
         super().__init__(inputs=node, outputs=head, **kwargs)
 
-    def _initial_configs(self, graph):
-        specs = getattr(self, "_specs", {}).get("image_input", {})
-        shape = specs.get("features", {}).get("images", ((1,),))[0]
+    def _initial_configs(self, graph, specs):
+        shape, _ = specs["image_input"]["features"]["images"]
         return image_starts(int(shape[-1]))
 
     def _adapt(self, x, y):

@@ -32,7 +32,7 @@ class _StructuredTask(AutoModel):
         self.column_types = column_types
         self.epochs = epochs  # default for fit(epochs=...), convenient for quick runs
 
-    def _initial_configs(self, graph):
+    def _initial_configs(self, graph, specs):
         return [dict(c) for c in TABULAR_STARTS]
 
     def _adapt(self, x, y):

@@ -52,7 +52,7 @@ class _TextTask(AutoModel):
         self.epochs = epochs
         super().__init__(inputs=TextInput(name="text_input"), outputs=head, **kwargs)
 
-    def _initial_configs(self, graph):
+    def _initial_configs(self, graph, specs):
         return [dict(c) for c in TEXT_STARTS]
 
     def _adapt(self, x, y):

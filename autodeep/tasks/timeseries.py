@@ -103,7 +103,7 @@ class TimeseriesForecaster(AutoModel):
         self.epochs = epochs
         self.window_: int | None = self.lookback
 
-    def _initial_configs(self, graph):
+    def _initial_configs(self, graph, specs):
         return [dict(c) for c in TIMESERIES_STARTS]
 
     # -- data ------------------------------------------------------------------
