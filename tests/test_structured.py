@@ -187,3 +187,53 @@ def test_cli_fit_and_predict(small_credit, tmp_path, capsys):
     pred = pd.read_csv(out_csv)
     assert list(pred.columns) == ["prediction", "proba_bad", "proba_good"] and len(pred) == len(small_credit)
     assert set(pred["prediction"]) <= {"good", "bad"}
+
+
+def test_bagging_exports_the_trial_and_its_fold_models(small_credit, tmp_path):
+    x, y = small_credit.drop(columns="class"), small_credit["class"]
+    clf = ak.StructuredDataClassifier(directory=tmp_path, bagging_folds=3, ensemble_size=1, **FAST)
+    clf.fit(x, y)
+    final = clf._predictor.manifest["info"]["final"]
+    assert final["kind"] == "bagged" and final["models_per_member"] == [4] and final["rows"] == len(x)
+    exported = clf.export_model()
+    members = [layer for layer in exported.layers if isinstance(layer, keras.Model)]
+    assert len(members) == 4  # three fold models and the trial's own
+    average = next(layer for layer in exported.layers if type(layer).__name__ == "WeightedAverage")
+    np.testing.assert_allclose(average.member_weights, [0.25] * 4)
+    # the fold models were trained: they disagree with each other and with the trial's weights
+    inputs = clf._predictor.transform(x.head(20))
+    outs = [np.asarray(m.predict(inputs, verbose=0)) for m in members]
+    assert all(not np.allclose(outs[0], o, atol=1e-4) for o in outs[1:])
+    np.testing.assert_allclose(np.mean(outs, axis=0)[:, 0], clf.predict_proba(x.head(20))[:, 1], atol=1e-5)
+    proba = clf.predict_proba(x.head(20))
+    assert proba.shape == (20, 2) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_bagging_auto_bags_small_in_memory_tables_trained_with_early_stopping(tmp_path):
+    from autodeep.tasks.auto_model import BAGGING_FOLDS, BAGGING_MAX_ROWS
+
+    clf = ak.StructuredDataClassifier(directory=tmp_path, verbose=0)
+    arrays = {"x": np.zeros((10, 2))}
+    assert clf._bagging(1_000, None, arrays) == BAGGING_FOLDS
+    assert clf._bagging(1_000, 5, arrays) == 0  # fixed epochs: the user wants quick fits
+    assert clf._bagging(BAGGING_MAX_ROWS + 1, None, arrays) == 0  # large tables are refit once
+    assert ak.StructuredDataClassifier(directory=tmp_path, refit=False)._bagging(1_000, None, arrays) == 0
+    assert ak.StructuredDataClassifier(directory=tmp_path, bagging_folds=0)._bagging(1_000, None, arrays) == 0
+    assert ak.StructuredDataClassifier(directory=tmp_path, bagging_folds=3)._bagging(10**6, 5, arrays) == 3
+    with pytest.raises(ValueError, match="bagging_folds"):
+        ak.StructuredDataClassifier(bagging_folds=1)
+    with pytest.raises(ValueError, match="bagging_folds"):
+        ak.StructuredDataClassifier(bagging_folds=-2)
+
+
+def test_fold_indices_cover_every_row_once_and_keep_class_shares():
+    from autodeep.tasks.auto_model import _fold_indices
+
+    y = np.array([0] * 80 + [1] * 20, dtype="float32").reshape(-1, 1)
+    folds = _fold_indices(y, 5, seed=0)
+    stops = np.concatenate([stop for _, stop in folds])
+    assert len(folds) == 5 and sorted(stops.tolist()) == list(range(100))
+    for fit, stop in folds:
+        assert not set(fit) & set(stop) and y[stop].sum() == 4  # stratified: 4 of the 20 positives each
+    values = np.random.default_rng(0).normal(size=(50, 1))  # regression targets: plain folds
+    assert sorted(np.concatenate([s for _, s in _fold_indices(values, 3, seed=0)]).tolist()) == list(range(50))

@@ -19,7 +19,7 @@ import pandas as pd
 from autodeep.blocks import ClassificationHead, DenseBlock, Merge, StructuredDataBlock
 from autodeep.blocks.layers import WeightedAverage
 from autodeep.data import check_lengths, train_validation_split
-from autodeep.data.rows import concat_rows
+from autodeep.data.rows import concat_rows, is_lazy
 from autodeep.ensemble import greedy_selection, validation_loss
 from autodeep.graph import Graph, GraphError, Head, HyperParameters, Input, Node
 from autodeep.graph.wiring import attach_heads
@@ -37,6 +37,9 @@ DEFAULT_BLOCKS: dict[str, type] = {"structured": StructuredDataBlock, "numeric":
 
 SEARCH_SHARE = 0.85  # of time_limit before any trial finished; the rest is kept for the refit and the export
 EXPORT_SECONDS = 4.0  # kept back for building, saving and reloading the exported model
+BAGGING_MAX_ROWS = 20_000  # "auto" bags tables up to this many rows (train + validation), where variance dominates
+BAGGING_FOLDS = 5
+FINAL_SHARE = 0.4  # most of time_limit kept back from the search for the refit or bagging of the best trial
 
 
 def _as_list(value) -> list:
@@ -75,6 +78,10 @@ class AutoModel:
         refit: Retrain the exported configuration(s) on training + validation data when time allows.
         ensemble_size: Most picks of greedy ensemble selection over the trials' validation predictions;
             the exported model averages the chosen trials (1 exports the best trial alone).
+        bagging_folds: Instead of one refit on all rows, train each chosen configuration on ``k`` folds of
+            train + validation rows (early stopping on the held-out fold) and average them with the trial's
+            own model, as far as ``time_limit`` allows. ``"auto"`` (default): 5 folds for in-memory data of
+            at most 20,000 rows trained with early stopping (``epochs=None``); ``0`` never bags.
         storage: An Optuna storage URL (e.g. PostgreSQL) instead of the project's SQLite file.
         max_consecutive_failures: End a hopeless search after this many failed trials in a row.
         verbose: 1 prints one line per trial; 0 is silent.
@@ -102,7 +109,7 @@ class AutoModel:
                  overwrite: bool = False, seed: int | None = None, max_model_size: int | None = None,
                  time_limit: float | None = None, refit: bool = True, storage: str | None = None,
                  max_consecutive_failures: int = 3, ensemble_size: int = 5, verbose: int = 1, n_workers: int = 1,
-                 hyperparameters=None, **kwargs):
+                 hyperparameters=None, bagging_folds="auto", **kwargs):
         self.inputs = _as_list(inputs)
         self.outputs = _as_list(outputs)
         self.project_name = check_str("project_name", project_name or self._default_project)
@@ -123,6 +130,11 @@ class AutoModel:
         self.storage = check_str("storage", storage, allow_none=True)
         self.max_consecutive_failures = check_int("max_consecutive_failures", max_consecutive_failures, minimum=0)
         self.ensemble_size = check_int("ensemble_size", ensemble_size)
+        if bagging_folds != "auto":
+            bagging_folds = check_int("bagging_folds", bagging_folds, minimum=0)
+            if bagging_folds == 1:
+                raise ValueError("bagging_folds must be 0 (no bagging), 2 or more, or 'auto'; received 1.")
+        self.bagging_folds = bagging_folds
         self.verbose = verbose
         self.n_workers = check_int("n_workers", n_workers)
         self._graph: Graph | None = None
@@ -272,9 +284,10 @@ class AutoModel:
         self._project = project
         deadline = started + self.time_limit if self.time_limit else None
         n_tr, n_va = _n_rows_arrays(arrays_tr), _n_rows_arrays(arrays_va)
+        folds = self._bagging(n_tr + n_va, epochs, arrays_tr)
 
         def search_deadline(study):
-            """Keep back the refit time of the best trial so far (a share of the limit before any)."""
+            """Keep back the refit (or bagging) time of the best trial so far (a share of the limit before any)."""
             import optuna
 
             if not self.time_limit:
@@ -282,9 +295,11 @@ class AutoModel:
             completed = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
             if not completed or not self.refit:
                 reserve = (1 - SEARCH_SHARE) * self.time_limit if self.refit else EXPORT_SECONDS
+            elif folds:
+                reserve = EXPORT_SECONDS + folds * _fold_seconds(study.best_trial)
             else:
                 reserve = EXPORT_SECONDS + _refit_seconds(study.best_trial, n_tr, n_va)
-            return deadline - min(reserve, 0.3 * self.time_limit)
+            return deadline - min(reserve, FINAL_SHARE * self.time_limit)
 
         starts = list(getattr(self._tuner_object, "initial_hps", [])) + self._initial_configs(graph, specs)
         searcher = Searcher(
@@ -335,7 +350,7 @@ class AutoModel:
         best = self._best_trial(study, graph, specs)
         members = self._select_members(study, graph, project, targets_va)
         model, final = self._final_model(graph, specs, members, project, arrays_tr, targets_tr, arrays_va, targets_va,
-                                         batch_size, callbacks, deadline)
+                                         batch_size, callbacks, deadline, folds, epochs)
         inputs = [{"name": node.name, "kind": node.kind, "preprocessor": p}
                   for node, p in zip(graph.inputs, preprocessors)]
         outputs = [{"name": h.name, "task": h.task, "codec": c, "target_format": h.target_format,
@@ -397,10 +412,20 @@ class AutoModel:
             predictions, lambda outs: sum(f(y, o) for f, y, o in zip(losses, ys, outs)), max_size=self.ensemble_size)
         return sorted(((candidates[i], w) for i, w in weights.items()), key=lambda m: -m[1])
 
+    def _bagging(self, n_rows: int, epochs, arrays) -> int:
+        """Folds to bag each chosen configuration on (0: refit on all rows instead)."""
+        if not self.refit or self.bagging_folds == 0:
+            return 0
+        if self.bagging_folds != "auto":
+            return self.bagging_folds
+        small = n_rows <= BAGGING_MAX_ROWS and not is_lazy(arrays)
+        return BAGGING_FOLDS if small and epochs is None else 0
+
     def _final_model(self, graph, specs, members, project, arrays_tr, targets_tr, arrays_va, targets_va,
-                     batch_size, callbacks, deadline):
-        """The model to export: the chosen configurations refit on all rows (when time allows) or
-        the trials' own weights; several members become one Keras model that averages them."""
+                     batch_size, callbacks, deadline, folds: int = 0, epochs: int | None = None):
+        """The model to export. Each chosen configuration is, as time allows: bagged (the trial's model
+        averaged with ``folds`` models trained on folds of all rows), refit on all rows, or the trial's
+        own weights. Several models become one Keras model that averages them."""
         import keras
 
         n_tr, n_va = _n_rows_arrays(arrays_tr), _n_rows_arrays(arrays_va)
@@ -408,34 +433,62 @@ class AutoModel:
             x_all = concat_arrays(arrays_tr, arrays_va)
             y_all = concat_arrays(targets_tr, targets_va) if isinstance(targets_tr, dict) else \
                 np.concatenate([targets_tr, targets_va])
-        models, refit_epochs = [], []
-        for i, (trial, _) in enumerate(members):  # heaviest members first: they get the refit time first
-            if self.seed is not None:
-                keras.utils.set_random_seed(self.seed + 10_000 + i)
-            model = graph.build(HyperParameters(values={**trial.params, **self.hyperparameters}), specs)
-            remaining = deadline - time.time() if deadline else math.inf
-            if self.refit and _refit_seconds(trial, n_tr, n_va) < remaining - EXPORT_SECONDS:
-                result = fit_model(model, x_all, y_all, epochs=int(trial.user_attrs.get("best_epoch", 1)),
-                                   batch_size=batch_size, objective=self.objective, callbacks=callbacks,
-                                   deadline=deadline)
-                refit_epochs.append(result.epochs_run)
-            else:
+        fold_index = _fold_indices(y_all, folds, self.seed or 0) if folds else []
+        models, weights, how, n_models = [], [], [], []
+        for i, (trial, weight) in enumerate(members):  # heaviest members first: they get the time first
+            def build(offset):
+                if self.seed is not None:
+                    keras.utils.set_random_seed(self.seed + 10_000 + 100 * i + offset)
+                return graph.build(HyperParameters(values={**trial.params, **self.hyperparameters}), specs)
+
+            def trial_model():
+                model = build(0)
                 with quiet_optimizer_state():
                     model.load_weights(project.trial_dir(trial.number) / "model.weights.h5")
-                refit_epochs.append(None)
-            models.append(model)
-        n_refit = sum(e is not None for e in refit_epochs)
-        kind = "refit" if n_refit == len(models) else "trial_weights" if n_refit == 0 else "partly_refit"
-        final = {"kind": kind, "rows": n_tr + n_va if n_refit else n_tr, "members": [t.number for t, _ in members],
-                 "weights": [w for _, w in members], "refit_epochs": refit_epochs}
-        if n_refit < len(models):
+                return model
+
+            bag = []
+            for k, (fit_idx, stop_idx) in enumerate(fold_index):
+                remaining = deadline - time.time() if deadline else math.inf
+                if _fold_seconds(trial) > remaining - EXPORT_SECONDS:
+                    break
+                model = build(k + 1)
+                result = fit_model(model, _take(x_all, fit_idx), _take(y_all, fit_idx),
+                                   validation_data=(_take(x_all, stop_idx), _take(y_all, stop_idx)),
+                                   epochs=epochs, batch_size=batch_size, objective=self.objective, callbacks=callbacks,
+                                   deadline=deadline, patience=_patience(self, graph, epochs))
+                if result.stopped == "deadline":
+                    break  # half-trained: leave it out
+                bag.append(model)
+            remaining = deadline - time.time() if deadline else math.inf
+            if bag:
+                bag.append(trial_model())
+                how.append("bagged")
+            elif self.refit and _refit_seconds(trial, n_tr, n_va) < remaining - EXPORT_SECONDS:
+                model = build(0)
+                fit_model(model, x_all, y_all, epochs=int(trial.user_attrs.get("best_epoch", 1)),
+                          batch_size=batch_size, objective=self.objective, callbacks=callbacks, deadline=deadline)
+                bag.append(model)
+                how.append("refit")
+            else:
+                bag.append(trial_model())
+                how.append("trial_weights")
+            models += bag
+            weights += [weight / len(bag)] * len(bag)
+            n_models.append(len(bag))
+        kind = how[0] if len(set(how)) == 1 else "mixed"
+        trained_on_all = any(h != "trial_weights" for h in how)
+        final = {"kind": kind, "rows": n_tr + n_va if trained_on_all else n_tr, "members": [t.number for t, _ in members],
+                 "weights": [w for _, w in members], "member_kinds": how, "models_per_member": n_models,
+                 "folds": folds}
+        if "trial_weights" in how:
             final["reason"] = "refit disabled" if not self.refit else "no time left to refit every member"
         if len(models) == 1:
             return models[0], final
         inputs = graph.keras_inputs(specs)
         outputs = [m(inputs) for m in models]
         outputs = [o if isinstance(o, (list, tuple)) else [o] for o in outputs]
-        averaged = [WeightedAverage([w for _, w in members], name=head.name)([o[k] for o in outputs])
+        averaged = [WeightedAverage(weights, name=head.name)([o[k] for o in outputs])
                     for k, head in enumerate(graph.heads)]
         ensemble = keras.Model(inputs=inputs, outputs=averaged if len(averaged) > 1 else averaged[0])
         graph.compile(ensemble, HyperParameters())
@@ -507,6 +560,35 @@ def _refit_seconds(trial, n_tr: int, n_va: int) -> float:
     attrs = trial.user_attrs
     per_epoch = attrs.get("fit_seconds", 0.0) / max(attrs.get("epochs_run", 1), 1)
     return per_epoch * attrs.get("best_epoch", 1) * (n_tr + n_va) / max(n_tr, 1) * 1.15
+
+
+def _fold_seconds(trial) -> float:
+    """Expected seconds to train ``trial``'s configuration on one fold (early stopping, as in the trial)."""
+    return trial.user_attrs.get("fit_seconds", 0.0) * 1.15
+
+
+def _fold_indices(y, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(fit, stop)`` row indices of ``folds`` folds, stratified by class when ``y`` holds class labels."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    target = next(iter(y.values())) if isinstance(y, dict) else y
+    n = len(target)
+    labels = np.asarray(target).reshape(n, -1)
+    if labels.shape[1] > 1:  # one-hot or multi-label: stratify on the first class index
+        labels = labels.argmax(axis=1)
+    labels = labels.reshape(-1)
+    classes, counts = np.unique(labels, return_counts=True)
+    is_class = np.issubdtype(labels.dtype, np.integer) or bool(np.all(labels == np.round(labels)))
+    if is_class and len(classes) <= 100 and counts.min() >= folds:
+        return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(n), labels))
+    return list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n)))
+
+
+def _take(arrays, index: np.ndarray):
+    """Rows ``index`` of an array or of each array in a dict."""
+    if isinstance(arrays, dict):
+        return {k: v[index] for k, v in arrays.items()}
+    return arrays[index]
 
 
 def _split_camel(name: str) -> list[str]:
