@@ -237,3 +237,29 @@ def test_fold_indices_cover_every_row_once_and_keep_class_shares():
         assert not set(fit) & set(stop) and y[stop].sum() == 4  # stratified: 4 of the 20 positives each
     values = np.random.default_rng(0).normal(size=(50, 1))  # regression targets: plain folds
     assert sorted(np.concatenate([s for _, s in _fold_indices(values, 3, seed=0)]).tolist()) == list(range(50))
+
+
+def test_hard_table_high_cardinality_wide_missing_and_imbalanced(tmp_path):
+    """Amazon-like ids (2,000 levels, most seen once), 200 noise columns, 10 % missing cells, 10 % positives."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    n = 2_000
+    signal = rng.normal(size=n)
+    frame = pd.DataFrame(rng.normal(size=(n, 200)), columns=[f"noise_{i}" for i in range(200)])
+    frame["signal"] = signal
+    frame["resource"] = [f"r{i}" for i in rng.integers(0, 2_000, size=n)]
+    frame["role"] = np.where(signal > 1.0, "manager", rng.choice(["clerk", "analyst", "intern"], size=n))
+    frame = frame.mask(rng.random(frame.shape) < 0.1)
+    y = np.where(signal + 0.3 * rng.normal(size=n) > 1.3, "granted", "denied")
+    assert 0.05 < (y == "granted").mean() < 0.15
+    train, test = np.arange(1_500), np.arange(1_500, n)
+    clf = ak.StructuredDataClassifier(directory=tmp_path, max_trials=1, epochs=5, verbose=0, seed=0)
+    clf.fit(frame.iloc[train], y[train])
+    table = clf._predictor.preprocessors[0].table_
+    assert table.cardinalities_[table.categorical_columns_.index("resource")] <= 1_001  # capped vocabulary
+    assert table.n_numerical_features_ == 201 + 201  # each numeric column had gaps: one missing flag each
+    proba = clf.predict_proba(frame.iloc[test])  # mostly unseen resource ids
+    assert proba.shape == (500, 2) and np.isfinite(proba).all()
+    positive = list(clf.classes_).index("granted")
+    assert roc_auc_score(y[test] == "granted", proba[:, positive]) > 0.8
