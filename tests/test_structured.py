@@ -229,14 +229,14 @@ def test_bagging_auto_bags_small_in_memory_tables_trained_with_early_stopping(tm
 def test_fold_indices_cover_every_row_once_and_keep_class_shares():
     from autodeep.tasks.auto_model import _fold_indices
 
-    y = np.array([0] * 80 + [1] * 20, dtype="float32").reshape(-1, 1)
-    folds = _fold_indices(y, 5, seed=0)
+    y = np.array([0] * 80 + [1] * 20)
+    folds = _fold_indices(y, 100, 5, seed=0)
     stops = np.concatenate([stop for _, stop in folds])
     assert len(folds) == 5 and sorted(stops.tolist()) == list(range(100))
     for fit, stop in folds:
         assert not set(fit) & set(stop) and y[stop].sum() == 4  # stratified: 4 of the 20 positives each
-    values = np.random.default_rng(0).normal(size=(50, 1))  # regression targets: plain folds
-    assert sorted(np.concatenate([s for _, s in _fold_indices(values, 3, seed=0)]).tolist()) == list(range(50))
+    # regression targets (no class labels): plain folds
+    assert sorted(np.concatenate([s for _, s in _fold_indices(None, 50, 3, seed=0)]).tolist()) == list(range(50))
 
 
 def test_hard_table_high_cardinality_wide_missing_and_imbalanced(tmp_path):

@@ -436,7 +436,7 @@ class AutoModel:
             x_all = concat_arrays(arrays_tr, arrays_va)
             y_all = concat_arrays(targets_tr, targets_va) if isinstance(targets_tr, dict) else \
                 np.concatenate([targets_tr, targets_va])
-        fold_index = _fold_indices(y_all, folds, self.seed or 0) if folds else []
+        fold_index = _fold_indices(_class_labels(graph, y_all), n_tr + n_va, folds, self.seed or 0) if folds else []
         models, weights, how, n_models = [], [], [], []
         for i, (trial, weight) in enumerate(members):  # heaviest members first: they get the time first
             def build(offset):
@@ -570,19 +570,22 @@ def _fold_seconds(trial) -> float:
     return trial.user_attrs.get("fit_seconds", 0.0) * 1.15
 
 
-def _fold_indices(y, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(fit, stop)`` row indices of ``folds`` folds, stratified by class when ``y`` holds class labels."""
+def _class_labels(graph, y) -> np.ndarray | None:
+    """Class indices of the first single-label classification head (what the folds are stratified by), or None."""
+    for head in graph.heads:
+        if head.target_format in ("binary", "sparse", "onehot"):
+            target = np.asarray(y[head.name] if isinstance(y, dict) else y)
+            target = target.reshape(len(target), -1)
+            return (target.argmax(axis=1) if target.shape[1] > 1 else target[:, 0]).astype("int64")
+    return None
+
+
+def _fold_indices(labels: np.ndarray | None, n: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(fit, stop)`` indices of ``folds`` folds of ``n`` rows, stratified by ``labels`` when every class has
+    a row for each fold."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    target = next(iter(y.values())) if isinstance(y, dict) else y
-    n = len(target)
-    labels = np.asarray(target).reshape(n, -1)
-    if labels.shape[1] > 1:  # one-hot or multi-label: stratify on the first class index
-        labels = labels.argmax(axis=1)
-    labels = labels.reshape(-1)
-    classes, counts = np.unique(labels, return_counts=True)
-    is_class = np.issubdtype(labels.dtype, np.integer) or bool(np.all(labels == np.round(labels)))
-    if is_class and len(classes) <= 100 and counts.min() >= folds:
+    if labels is not None and np.unique(labels, return_counts=True)[1].min() >= folds:
         return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(n), labels))
     return list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n)))
 
