@@ -191,7 +191,7 @@ def test_cli_fit_and_predict(small_credit, tmp_path, capsys):
 
 def test_bagging_exports_the_trial_and_its_fold_models(small_credit, tmp_path):
     x, y = small_credit.drop(columns="class"), small_credit["class"]
-    clf = ak.StructuredDataClassifier(directory=tmp_path, bagging_folds=3, ensemble_size=1, **FAST)
+    clf = ak.StructuredDataClassifier(directory=tmp_path, bagging_folds=3, ensemble_size=1, retrieval=False, **FAST)
     clf.fit(x, y)
     final = clf._predictor.manifest["info"]["final"]
     assert final["kind"] == "bagged" and final["models_per_member"] == [4] and final["rows"] == len(x)

@@ -148,6 +148,80 @@ class WeightedAverage(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="autodeep")
+class NeighbourBlend(keras.layers.Layer):
+    """Blend a prediction with the targets of stored training rows near the query row (kernel-weighted).
+
+    ``p' = (sum_j w_j y_j + prior * p) / (sum_j w_j + prior)`` with ``w_j = exp(-d(q, r_j) / tau)``, where
+    ``d`` is the mean per-column squared difference (numeric inputs) or 2 x mismatch (categorical codes).
+    The reference rows and their targets are non-trainable weights, saved with the model. See
+    ``autodeep.ensemble.retrieval`` for how ``tau`` and ``prior`` are chosen.
+
+    Args:
+        tau: Distance scale of the kernel (smaller: only near-exact matches count).
+        prior: Weight of the model's own prediction, in rows.
+        kinds: Per query input, ``"numeric"`` or ``"categorical"``.
+        reference_rows: Number of stored rows.
+        columns: Per query input, its number of columns.
+        outputs: Width of the prediction (and of the stored targets).
+
+    Example:
+        >>> import numpy as np
+        >>> layer = NeighbourBlend(0.01, 1.0, ["numeric"], reference_rows=2, columns=[1], outputs=1)
+        >>> _ = layer([np.zeros((1, 1), "float32"), np.zeros((1, 1), "float32")])
+        >>> layer.set_weights([np.array([[0.0], [5.0]], "float32"), np.array([[1.0], [0.0]], "float32")])
+        >>> round(float(np.asarray(layer([np.full((1, 1), 0.2, "float32"), np.zeros((1, 1), "float32")]))[0, 0]), 3)
+        0.6
+    """
+
+    def __init__(self, tau, prior, kinds, reference_rows, columns, outputs, **kwargs):
+        super().__init__(**kwargs)
+        self.tau = float(tau)
+        self.prior = float(prior)
+        self.kinds = [str(k) for k in kinds]
+        self.reference_rows = int(reference_rows)
+        self.columns = [int(c) for c in columns]
+        self.outputs = int(outputs)
+        unknown = sorted(set(self.kinds) - {"numeric", "categorical"})
+        if unknown or len(self.kinds) != len(self.columns):
+            raise ValueError(f"NeighbourBlend needs one kind ('numeric' or 'categorical') per input in columns; "
+                             f"received kinds={self.kinds}, columns={self.columns}.")
+
+    def build(self, input_shape):
+        self.references = [self.add_weight(shape=(self.reference_rows, c), initializer="zeros", trainable=False,
+                                           name=f"reference_{i}") for i, c in enumerate(self.columns)]
+        self.targets = self.add_weight(shape=(self.reference_rows, self.outputs), initializer="zeros",
+                                       trainable=False, name="targets")
+
+    def call(self, inputs):
+        prediction, queries = inputs[0], inputs[1:]
+        dtype = prediction.dtype
+        distance = 0.0
+        for kind, query, reference in zip(self.kinds, queries, self.references):
+            query = ops.cast(ops.reshape(query, (-1, reference.shape[1])), "float32")
+            if kind == "numeric":
+                squared = (ops.sum(query * query, axis=1, keepdims=True)
+                           + ops.expand_dims(ops.sum(reference * reference, axis=1), 0)
+                           - 2.0 * ops.matmul(query, ops.transpose(reference)))
+                distance = distance + ops.maximum(squared, 0.0)
+            else:
+                for j in range(reference.shape[1]):
+                    differs = ops.not_equal(query[:, j:j + 1], ops.expand_dims(reference[:, j], 0))
+                    distance = distance + 2.0 * ops.cast(differs, "float32")
+        weights = ops.exp(-distance / (sum(self.columns) * self.tau))
+        flat = ops.reshape(ops.cast(prediction, "float32"), (-1, self.outputs))
+        blended = (ops.matmul(weights, self.targets) + self.prior * flat) / (
+            ops.sum(weights, axis=1, keepdims=True) + self.prior)
+        return ops.cast(ops.reshape(blended, ops.shape(prediction)), dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "tau": self.tau, "prior": self.prior, "kinds": self.kinds,
+                "reference_rows": self.reference_rows, "columns": self.columns, "outputs": self.outputs}
+
+
+@keras.saving.register_keras_serializable(package="autodeep")
 class RandomShift(keras.layers.Layer):
     """Shift each training image by a random whole number of pixels (mirrored edges); identity at inference.
 

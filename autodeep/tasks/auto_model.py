@@ -26,6 +26,7 @@ from autodeep.graph.wiring import attach_heads
 from autodeep.search import Searcher, TrialPruned, resolve_tuner
 from autodeep.storage import Project, atomic_write_json, read_json
 from autodeep.tasks.artifact import Predictor, save_artifact
+from autodeep.tasks import neighbours
 from autodeep.tasks.checks import check_fraction, check_int, check_number, check_str, fixed_values
 from autodeep.tasks.preprocessing import preprocessor_for
 from autodeep.tasks.targets import TargetCodec
@@ -85,6 +86,12 @@ class AutoModel:
             train + validation rows (early stopping on the held-out fold) and average them with the trial's
             own model, as far as ``time_limit`` allows. ``"auto"`` (default): 5 folds for in-memory data of
             at most 3,000 rows trained with early stopping (``epochs=None``); ``0`` never bags.
+        retrieval: Blend the exported model's predictions with the targets of training rows close to the
+            query row (a kernel-weighted vote in which exact duplicates weigh most; see
+            ``autodeep.ensemble.retrieval``). Its two settings are chosen on the validation rows and the blend
+            is kept only if it lowers the validation loss by at least 0.5 %. ``"auto"`` (default): tried when
+            every input is structured data held in memory with at most 10,000 rows; ``True``: tried at any
+            size; ``False``: never. The training rows are stored inside the exported model.
         storage: An Optuna storage URL (e.g. PostgreSQL) instead of the project's SQLite file.
         max_consecutive_failures: End a hopeless search after this many failed trials in a row.
         verbose: 1 prints one line per trial; 0 is silent.
@@ -112,7 +119,7 @@ class AutoModel:
                  overwrite: bool = False, seed: int | None = None, max_model_size: int | None = None,
                  time_limit: float | None = None, refit: bool = True, storage: str | None = None,
                  max_consecutive_failures: int = 3, ensemble_size: int = 5, verbose: int = 1, n_workers: int = 1,
-                 hyperparameters=None, bagging_folds="auto", **kwargs):
+                 hyperparameters=None, bagging_folds="auto", retrieval="auto", **kwargs):
         self.inputs = _as_list(inputs)
         self.outputs = _as_list(outputs)
         self.project_name = check_str("project_name", project_name or self._default_project)
@@ -138,6 +145,9 @@ class AutoModel:
             if bagging_folds == 1:
                 raise ValueError("bagging_folds must be 0 (no bagging), 2 or more, or 'auto'; received 1.")
         self.bagging_folds = bagging_folds
+        if retrieval not in ("auto", True, False):
+            raise ValueError(f"retrieval must be 'auto', True or False; received {retrieval!r}.")
+        self.retrieval = retrieval
         self.verbose = verbose
         self.n_workers = check_int("n_workers", n_workers)
         self._graph: Graph | None = None
@@ -352,8 +362,19 @@ class AutoModel:
             study = self.study_ = searcher.run(probe, run_trial, deadline=search_deadline)
         best = self._best_trial(study, graph, specs)
         members = self._select_members(study, graph, project, targets_va)
+        keys = self._retrieval_keys(graph, specs, arrays_tr, n_tr + n_va)
+        if keys:
+            val_predictions = self._member_predictions(graph, members, project)
+            blends = neighbours.choose_blends(graph, keys, val_predictions, arrays_tr, targets_tr, arrays_va,
+                                              targets_va)
         model, final = self._final_model(graph, specs, members, project, arrays_tr, targets_tr, arrays_va, targets_va,
                                          batch_size, callbacks, deadline, folds, epochs)
+        if keys:
+            final["retrieval"] = [{k: c.get(k) for k in ("used", "tau", "prior", "gain")} for c in blends]
+            if any(c["used"] for c in blends):
+                model = neighbours.attach_blends(graph, specs, model, keys, blends, concat_arrays(arrays_tr, arrays_va),
+                                                 concat_arrays(targets_tr, targets_va) if isinstance(targets_tr, dict)
+                                                 else np.concatenate([targets_tr, targets_va]))
         inputs = [{"name": node.name, "kind": node.kind, "preprocessor": p}
                   for node, p in zip(graph.inputs, preprocessors)]
         outputs = [{"name": h.name, "task": h.task, "codec": c, "target_format": h.target_format,
@@ -414,6 +435,21 @@ class AutoModel:
         weights = greedy_selection(
             predictions, lambda outs: sum(f(y, o) for f, y, o in zip(losses, ys, outs)), max_size=self.ensemble_size)
         return sorted(((candidates[i], w) for i, w in weights.items()), key=lambda m: -m[1])
+
+    def _retrieval_keys(self, graph, specs, arrays, n_rows: int) -> list[tuple[str, str]]:
+        """The inputs neighbour blending measures distances on; empty when it is not to be tried."""
+        if self.retrieval is False or is_lazy(arrays) or (self.retrieval == "auto" and n_rows > neighbours.MAX_ROWS):
+            return []
+        return neighbours.retrieval_keys(graph, specs)
+
+    def _member_predictions(self, graph, members, project) -> list[np.ndarray]:
+        """Per head, the chosen members' validation predictions averaged with their ensemble weights."""
+        total = sum(w for _, w in members)
+        outputs = [0.0] * len(graph.heads)
+        for trial, weight in members:
+            for k, p in enumerate(project.load_val_predictions(trial.number)):
+                outputs[k] = outputs[k] + np.asarray(p, dtype="float64") * (weight / total)
+        return outputs
 
     def _bagging(self, n_rows: int, epochs, arrays) -> int:
         """Folds to bag each chosen configuration on (0: refit on all rows instead)."""

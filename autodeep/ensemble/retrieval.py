@@ -1,0 +1,104 @@
+"""Neighbour blending: pull a model's prediction towards the targets of training rows that look like the query.
+
+Trees memorise rows; a smooth network does not. On tables where many rows repeat (51 % of kc1's test rows
+repeat a training row exactly), that costs a network about 0.02 AUC. The fix here is nonparametric and
+post hoc: for a query row q with model prediction p,
+
+    p' = (sum_j w_j y_j + prior * p) / (sum_j w_j + prior),    w_j = exp(-d(q, r_j) / tau)
+
+over the reference rows r_j (all training rows) with targets y_j. ``d`` is the mean over the model's input
+columns of the squared difference (numeric columns, already scaled) or 2 x mismatch (categorical codes,
+the squared distance of two one-hot codes), so an exact duplicate has d = 0 and weighs 1. ``tau`` and
+``prior`` are chosen on validation rows (with the reference restricted to the rows the models were fit on)
+and the blend is kept only if it lowers the validation loss by a margin. The same formula runs inside the
+exported model as ``autodeep.blocks.layers.NeighbourBlend``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+TAUS = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+PRIORS = (0.5, 1.0, 2.0, 4.0, 8.0)
+MIN_GAIN = 0.005  # relative drop of the validation loss needed to keep a blend (guards against selection noise)
+
+
+def row_distances(query: Sequence[np.ndarray], reference: Sequence[np.ndarray], chunk: int = 2048) -> np.ndarray:
+    """Mean per-column squared distance between every query row and every reference row, ``(n_query, n_ref)``.
+
+    Float arrays are numeric columns (squared difference); integer arrays are categorical codes (2 if the
+    codes differ, else 0). Arrays are 2-D and paired by position.
+
+    Example:
+        >>> q = [np.array([[0.0, 1.0]], "float32"), np.array([[3]], "int32")]
+        >>> r = [np.array([[0.0, 1.0], [1.0, 1.0]], "float32"), np.array([[3], [4]], "int32")]
+        >>> row_distances(q, r).round(4).tolist()
+        [[0.0, 1.0]]
+    """
+    if len(query) != len(reference) or not query:
+        raise ValueError(f"row_distances needs the same non-empty list of arrays for query and reference; "
+                         f"received {len(query)} and {len(reference)} arrays.")
+    n_columns = sum(np.asarray(a).reshape(len(a), -1).shape[1] for a in reference)
+    n_query, n_ref = len(query[0]), len(reference[0])
+    out = np.zeros((n_query, n_ref), dtype="float32")
+    for q, r in zip(query, reference):
+        q, r = np.asarray(q).reshape(n_query, -1), np.asarray(r).reshape(n_ref, -1)
+        if np.issubdtype(r.dtype, np.integer):
+            for start in range(0, n_query, chunk):
+                block = q[start:start + chunk]
+                out[start:start + chunk] += 2.0 * (block[:, None, :] != r[None, :, :]).sum(axis=2)
+        else:
+            q, r = q.astype("float32"), r.astype("float32")
+            squared = (q ** 2).sum(axis=1)[:, None] + (r ** 2).sum(axis=1)[None, :] - 2.0 * q @ r.T
+            out += np.maximum(squared, 0.0)
+    return out / max(n_columns, 1)
+
+
+def blend(distances: np.ndarray, reference_targets: np.ndarray, predictions: np.ndarray, tau: float,
+          prior: float) -> np.ndarray:
+    """The blended prediction ``(sum_j w_j y_j + prior * p) / (sum_j w_j + prior)`` with ``w = exp(-d / tau)``.
+
+    Example:
+        >>> d = np.array([[0.0, 5.0]]); y = np.array([[1.0], [0.0]]); p = np.array([[0.2]])
+        >>> blend(d, y, p, tau=0.01, prior=1.0).round(3).tolist()
+        [[0.6]]
+    """
+    weights = np.exp(-np.asarray(distances, dtype="float64") / tau)
+    predictions = np.asarray(predictions, dtype="float64").reshape(len(weights), -1)
+    targets = np.asarray(reference_targets, dtype="float64").reshape(weights.shape[1], -1)
+    return (weights @ targets + prior * predictions) / (weights.sum(axis=1, keepdims=True) + prior)
+
+
+def choose_blend(distances: np.ndarray, reference_targets: np.ndarray, predictions: np.ndarray,
+                 targets: np.ndarray, loss: Callable[[np.ndarray, np.ndarray], float], taus=TAUS, priors=PRIORS,
+                 min_gain: float = MIN_GAIN) -> dict:
+    """Pick ``tau`` and ``prior`` that minimise ``loss(targets, blend(...))`` on validation rows.
+
+    Returns ``{"used": bool, "tau", "prior", "loss", "base_loss", "gain"}``; ``used`` is False (and tau and
+    prior are None) unless the best blend lowers the loss by at least ``min_gain`` of the model's own loss.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> ref = rng.integers(0, 2, (200, 1)).astype(float); d = np.where(np.eye(50, 200) > 0, 0.0, 9.0)
+        >>> choice = choose_blend(d, ref, np.full((50, 1), 0.5), ref[:50], lambda y, p: float(np.mean((y - p) ** 2)))
+        >>> choice["used"], choice["gain"] > 0.5
+        (True, True)
+    """
+    predictions = np.asarray(predictions, dtype="float64").reshape(len(distances), -1)
+    reference_targets = np.asarray(reference_targets, dtype="float64").reshape(np.shape(distances)[1], -1)
+    base = loss(targets, predictions)
+    best = {"used": False, "tau": None, "prior": None, "loss": base, "base_loss": base, "gain": 0.0}
+    for tau in taus:
+        weights = np.exp(-np.asarray(distances, dtype="float64") / tau)
+        pulled, mass = weights @ reference_targets, weights.sum(axis=1, keepdims=True)
+        for prior in priors:
+            value = loss(targets, (pulled + prior * predictions) / (mass + prior))
+            if value < best["loss"]:
+                best.update(tau=float(tau), prior=float(prior), loss=float(value))
+    best["gain"] = float(1.0 - best["loss"] / base) if base > 0 else 0.0
+    best["used"] = best["tau"] is not None and best["gain"] >= min_gain
+    if not best["used"]:
+        best.update(tau=None, prior=None)
+    return best

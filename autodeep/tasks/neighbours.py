@@ -1,0 +1,83 @@
+"""Glue between a fitted search and neighbour blending (``autodeep.ensemble.retrieval``): choose the blend
+of each head on validation rows, then wrap the exported model in ``NeighbourBlend`` layers that carry all
+training rows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autodeep.ensemble import validation_loss
+from autodeep.ensemble.retrieval import choose_blend, row_distances
+
+BLENDABLE = ("binary", "sparse", "onehot", "regression")  # single-label targets a prediction can be averaged with
+MAX_ROWS = 10_000  # "auto": training + validation rows at most (memory and predict cost grow with the rows)
+
+
+def retrieval_keys(graph, specs: dict) -> list[tuple[str, str]]:
+    """The model inputs a distance is taken over, ``[(key, "numeric" | "categorical")]``: every non-empty
+    array of the structured-data inputs; empty when any input is not structured data."""
+    if not graph.inputs or any(node.kind != "structured" for node in graph.inputs):
+        return []
+    keys = []
+    for node in graph.inputs:
+        for key, (shape, dtype) in specs[node.name]["features"].items():
+            if int(np.prod(shape)) > 0:
+                keys.append((f"{node.name}__{key}", "categorical" if "int" in str(dtype) else "numeric"))
+    return keys
+
+
+def reference_targets(head, y: np.ndarray) -> np.ndarray:
+    """A head's prepared targets as rows of the same width as its prediction (class ids become one-hot)."""
+    y = np.asarray(y)
+    if head.target_format == "sparse":
+        return np.eye(head.num_classes, dtype="float32")[y.reshape(-1).astype(int)]
+    return y.reshape(len(y), -1).astype("float32")
+
+
+def _per_head(graph, targets) -> list:
+    return [targets[h.name] for h in graph.heads] if isinstance(targets, dict) else [targets]
+
+
+def choose_blends(graph, keys, val_predictions: list, arrays_tr: dict, targets_tr, arrays_va: dict,
+                  targets_va) -> list[dict]:
+    """Per head, the blend that lowers its validation loss most (``used`` False when none helps enough).
+
+    The reference is the training rows only: the validation predictions come from models fit on them."""
+    distances = row_distances([arrays_va[k] for k, _ in keys], [arrays_tr[k] for k, _ in keys])
+    choices = []
+    for head, prediction, y_tr, y_va in zip(graph.heads, val_predictions, _per_head(graph, targets_tr),
+                                            _per_head(graph, targets_va)):
+        if head.target_format not in BLENDABLE:
+            choices.append({"used": False, "reason": f"target_format {head.target_format!r}"})
+            continue
+        choices.append(choose_blend(distances, reference_targets(head, y_tr), prediction, y_va,
+                                    validation_loss(head.target_format)))
+    return choices
+
+
+def attach_blends(graph, specs: dict, model, keys, choices: list[dict], x_all: dict, y_all):
+    """``model`` wrapped so that each head with a used blend passes through a ``NeighbourBlend`` that holds
+    ``x_all``'s rows and targets; other heads pass through unchanged. The result is compiled like the model."""
+    import keras
+
+    from autodeep.blocks.layers import NeighbourBlend
+    from autodeep.graph import HyperParameters
+
+    inputs = graph.keras_inputs(specs)
+    outputs = model(inputs)
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    final = []
+    for head, output, choice, y in zip(graph.heads, outputs, choices, _per_head(graph, y_all)):
+        if not choice["used"]:
+            final.append(keras.layers.Identity(name=head.name)(output))
+            continue
+        targets = reference_targets(head, y)
+        references = [np.asarray(x_all[k], dtype="float32").reshape(len(targets), -1) for k, _ in keys]
+        layer = NeighbourBlend(choice["tau"], choice["prior"], [kind for _, kind in keys],
+                               reference_rows=len(targets), columns=[r.shape[1] for r in references],
+                               outputs=targets.shape[1], name=head.name)
+        final.append(layer([output] + [inputs[k] for k, _ in keys]))
+        layer.set_weights(references + [targets])
+    wrapped = keras.Model(inputs=inputs, outputs=final if len(final) > 1 else final[0])
+    graph.compile(wrapped, HyperParameters())
+    return wrapped

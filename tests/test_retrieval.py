@@ -1,0 +1,122 @@
+"""Neighbour blending: distances, the validation choice, the Keras layer, and the export of a blended model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import autodeep as ak
+from autodeep.blocks.layers import NeighbourBlend
+from autodeep.ensemble.retrieval import blend, choose_blend, row_distances
+
+
+def memorised_table(n_unique=120, repeats=5, seed=0):
+    """Rows that repeat, with a label per distinct row that no feature explains: only memory can learn it."""
+    rng = np.random.default_rng(seed)
+    base = pd.DataFrame({"a": rng.normal(size=n_unique).round(2), "b": rng.normal(size=n_unique).round(2),
+                         "c": rng.choice(["u", "v", "w"], n_unique)})
+    labels = rng.integers(0, 2, n_unique)
+    rows = rng.permutation(np.repeat(np.arange(n_unique), repeats))
+    return base.iloc[rows].reset_index(drop=True), labels[rows], rows
+
+
+def test_row_distances_match_a_direct_computation_and_duplicates_are_zero():
+    rng = np.random.default_rng(0)
+    num, cat = rng.normal(size=(30, 3)).astype("float32"), rng.integers(0, 4, (30, 2)).astype("int32")
+    d = row_distances([num[:7], cat[:7]], [num, cat])
+    direct = (((num[:7, None] - num[None]) ** 2).sum(-1) + 2 * (cat[:7, None] != cat[None]).sum(-1)) / 5
+    np.testing.assert_allclose(d, direct, atol=1e-4)
+    assert np.allclose(np.diag(d[:, :7]), 0.0, atol=1e-5)
+    with pytest.raises(ValueError, match="same non-empty list"):
+        row_distances([num], [num, cat])
+
+
+def test_choose_blend_keeps_a_blend_only_when_validation_loss_drops():
+    rng = np.random.default_rng(1)
+    ref_y = rng.integers(0, 2, (300, 1)).astype(float)
+    loss = lambda y, p: float(np.mean((y.reshape(p.shape) - p) ** 2))  # noqa: E731
+    # every validation row duplicates a reference row: the blend recovers its label
+    dup = np.where(np.eye(60, 300) > 0, 0.0, 3.0)
+    found = choose_blend(dup, ref_y, np.full((60, 1), 0.5), ref_y[:60], loss)
+    assert found["used"] and found["tau"] is not None and found["gain"] > 0.5
+    np.testing.assert_allclose(found["loss"], loss(ref_y[:60], blend(dup, ref_y, np.full((60, 1), 0.5),
+                                                                     found["tau"], found["prior"])))
+    # no row resembles any other and the model is already right: nothing to gain, nothing used
+    far = np.full((60, 300), 50.0)
+    y_val = rng.integers(0, 2, (60, 1)).astype(float)
+    kept = choose_blend(far, ref_y, y_val * 0.98 + 0.01, y_val, loss)
+    assert not kept["used"] and kept["tau"] is None and kept["gain"] < 0.005
+
+
+def test_layer_computes_the_numpy_blend():
+    rng = np.random.default_rng(2)
+    num, cat = rng.normal(size=(40, 3)).astype("float32"), rng.integers(0, 3, (40, 2)).astype("int32")
+    targets = np.eye(3, dtype="float32")[rng.integers(0, 3, 40)]
+    query_num, query_cat = np.vstack([num[:5], rng.normal(size=(3, 3))]).astype("float32"), cat[:8]
+    prediction = rng.dirichlet(np.ones(3), 8).astype("float32")
+    layer = NeighbourBlend(0.05, 2.0, ["numeric", "categorical"], reference_rows=40, columns=[3, 2], outputs=3)
+    layer([prediction, query_num, query_cat])
+    layer.set_weights([num, cat.astype("float32"), targets])
+    got = np.asarray(layer([prediction, query_num, query_cat]))
+    want = blend(row_distances([query_num, query_cat], [num, cat]), targets, prediction, 0.05, 2.0)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)  # a blend of distributions is one
+    with pytest.raises(ValueError, match="kinds"):
+        NeighbourBlend(0.1, 1.0, ["image"], reference_rows=1, columns=[1], outputs=1)
+
+
+def test_classifier_exports_a_blend_that_recalls_repeated_rows(tmp_path):
+    x, y, rows = memorised_table()
+    seen = rows < 100  # rows 100..119 never appear in training
+    common = dict(max_trials=1, epochs=2, verbose=0, seed=0, bagging_folds=0)
+    clf = ak.StructuredDataClassifier(directory=tmp_path / "on", **common).fit(x[seen], y[seen])
+    plain = ak.StructuredDataClassifier(directory=tmp_path / "off", retrieval=False, **common).fit(x[seen], y[seen])
+    used = clf._predictor.manifest["info"]["final"]["retrieval"]
+    assert used[0]["used"] and used[0]["gain"] >= 0.005
+    assert "retrieval" not in plain._predictor.manifest["info"]["final"]
+    assert any(type(layer).__name__ == "NeighbourBlend" for layer in clf.export_model().layers)
+    # the labels are noise to the features, so only the blend gets the training rows right
+    assert (clf.predict(x[seen]) == y[seen]).mean() > 0.9
+    assert (plain.predict(x[seen]) == y[seen]).mean() < 0.8
+    # unseen rows fall back to the network: probabilities stay proper
+    proba = clf.predict_proba(x[~seen])
+    assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    loaded = ak.load_model(clf.save(tmp_path / "export"))
+    np.testing.assert_allclose(loaded.predict_proba(x.head(30)), clf.predict_proba(x.head(30)), atol=1e-6)
+    assert np.isfinite(clf.evaluate(x[seen], y[seen])[0])
+
+
+def test_regressor_and_multiclass_heads_are_blended(tmp_path):
+    x, labels, rows = memorised_table(n_unique=80, repeats=4, seed=3)
+    values = np.random.default_rng(4).normal(size=80)[rows] * 10 + 50  # a value per distinct row
+    reg = ak.StructuredDataRegressor(directory=tmp_path / "reg", max_trials=1, epochs=2, verbose=0, seed=0,
+                                     bagging_folds=0).fit(x, values)
+    assert reg._predictor.manifest["info"]["final"]["retrieval"][0]["used"]
+    assert np.sqrt(np.mean((reg.predict(x) - values) ** 2)) < 3.0  # the values' spread is 10
+    classes = np.array(["p", "q", "r"])[np.random.default_rng(5).integers(0, 3, 80)[rows]]
+    clf = ak.StructuredDataClassifier(directory=tmp_path / "multi", max_trials=1, epochs=2, verbose=0, seed=0,
+                                      bagging_folds=0).fit(x, classes)
+    assert clf._predictor.manifest["info"]["final"]["retrieval"][0]["used"]
+    assert (clf.predict(x) == classes).mean() > 0.9
+
+
+def test_retrieval_argument_and_when_it_is_tried(tmp_path):
+    from autodeep.tasks import neighbours
+
+    with pytest.raises(ValueError, match="retrieval must be 'auto', True or False; received 'yes'"):
+        ak.StructuredDataClassifier(retrieval="yes")
+    clf = ak.StructuredDataClassifier(directory=tmp_path, verbose=0)
+    graph = clf._build_graph()
+    specs = {graph.inputs[0].name: {"features": {"numerical": ((3,), "float32"), "categorical": ((0,), "int32")}}}
+    arrays = {"x": np.zeros((10, 2))}
+    key = f"{graph.inputs[0].name}__numerical"
+    assert clf._retrieval_keys(graph, specs, arrays, 100) == [(key, "numeric")]  # empty arrays are skipped
+    assert clf._retrieval_keys(graph, specs, arrays, neighbours.MAX_ROWS + 1) == []
+    big = ak.StructuredDataClassifier(directory=tmp_path, retrieval=True)
+    assert big._retrieval_keys(graph, specs, arrays, neighbours.MAX_ROWS + 1) == [(key, "numeric")]
+    assert ak.StructuredDataClassifier(directory=tmp_path, retrieval=False)._retrieval_keys(
+        graph, specs, arrays, 100) == []
+    image = ak.ImageClassifier(directory=tmp_path)
+    image_graph = image._build_graph()
+    assert neighbours.retrieval_keys(image_graph, {}) == []  # only structured data is blended
