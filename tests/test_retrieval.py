@@ -39,7 +39,7 @@ def test_choose_blend_keeps_a_blend_only_when_validation_loss_drops():
     # every validation row duplicates a reference row: the blend recovers its label
     dup = np.where(np.eye(60, 300) > 0, 0.0, 3.0)
     found = choose_blend(dup, ref_y, np.full((60, 1), 0.5), ref_y[:60], loss)
-    assert found["used"] and found["tau"] is not None and found["gain"] > 0.5
+    assert found["used"] and found["tau"] is not None and found["gain"] > 0.5 and found["held_out_gain"] > 0.5
     np.testing.assert_allclose(found["loss"], loss(ref_y[:60], blend(dup, ref_y, np.full((60, 1), 0.5),
                                                                      found["tau"], found["prior"])))
     # no row resembles any other and the model is already right: nothing to gain, nothing used
@@ -47,6 +47,11 @@ def test_choose_blend_keeps_a_blend_only_when_validation_loss_drops():
     y_val = rng.integers(0, 2, (60, 1)).astype(float)
     kept = choose_blend(far, ref_y, y_val * 0.98 + 0.01, y_val, loss)
     assert not kept["used"] and kept["tau"] is None and kept["gain"] < 0.005
+    # neighbours whose labels are noise: a setting picked on one half of the rows does not help the other
+    noise_y = rng.integers(0, 2, (80, 1)).astype(float)
+    lucky = choose_blend(rng.uniform(0, 0.05, (80, 300)), rng.integers(0, 2, (300, 1)).astype(float),
+                         np.full((80, 1), 0.5), noise_y, loss, taus=(1e-3,), priors=(0.5,))
+    assert not lucky["used"] and lucky["held_out_gain"] < 0.005
 
 
 def test_layer_computes_the_numpy_blend():

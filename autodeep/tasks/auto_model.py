@@ -89,7 +89,8 @@ class AutoModel:
         retrieval: Blend the exported model's predictions with the targets of training rows close to the
             query row (a kernel-weighted vote in which exact duplicates weigh most; see
             ``autodeep.ensemble.retrieval``). Its two settings are chosen on the validation rows and the blend
-            is kept only if it lowers the validation loss by at least 0.5 %. ``"auto"`` (default): tried when
+            is kept only if it lowers the validation loss by at least 0.5 % when chosen on one half of the
+            validation rows and scored on the other. ``"auto"`` (default): tried when
             every input is structured data held in memory with at most 10,000 rows; ``True``: tried at any
             size; ``False``: never. The training rows are stored inside the exported model.
         storage: An Optuna storage URL (e.g. PostgreSQL) instead of the project's SQLite file.
@@ -366,11 +367,12 @@ class AutoModel:
         if keys:
             val_predictions = self._member_predictions(graph, members, project)
             blends = neighbours.choose_blends(graph, keys, val_predictions, arrays_tr, targets_tr, arrays_va,
-                                              targets_va)
+                                              targets_va, seed=self.seed or 0)
         model, final = self._final_model(graph, specs, members, project, arrays_tr, targets_tr, arrays_va, targets_va,
                                          batch_size, callbacks, deadline, folds, epochs)
         if keys:
-            final["retrieval"] = [{k: c.get(k) for k in ("used", "tau", "prior", "gain")} for c in blends]
+            final["retrieval"] = [{k: c.get(k) for k in ("used", "tau", "prior", "gain", "held_out_gain")}
+                                  for c in blends]
             if any(c["used"] for c in blends):
                 model = neighbours.attach_blends(graph, specs, model, keys, blends, concat_arrays(arrays_tr, arrays_va),
                                                  concat_arrays(targets_tr, targets_va) if isinstance(targets_tr, dict)

@@ -39,7 +39,7 @@ def _per_head(graph, targets) -> list:
 
 
 def choose_blends(graph, keys, val_predictions: list, arrays_tr: dict, targets_tr, arrays_va: dict,
-                  targets_va) -> list[dict]:
+                  targets_va, seed: int = 0) -> list[dict]:
     """Per head, the blend that lowers its validation loss most (``used`` False when none helps enough).
 
     The reference is the training rows only: the validation predictions come from models fit on them."""
@@ -51,7 +51,7 @@ def choose_blends(graph, keys, val_predictions: list, arrays_tr: dict, targets_t
             choices.append({"used": False, "reason": f"target_format {head.target_format!r}"})
             continue
         choices.append(choose_blend(distances, reference_targets(head, y_tr), prediction, y_va,
-                                    validation_loss(head.target_format)))
+                                    validation_loss(head.target_format), seed=seed))
     return choices
 
 
