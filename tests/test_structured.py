@@ -263,3 +263,20 @@ def test_hard_table_high_cardinality_wide_missing_and_imbalanced(tmp_path):
     assert proba.shape == (500, 2) and np.isfinite(proba).all()
     positive = list(clf.classes_).index("granted")
     assert roc_auc_score(y[test] == "granted", proba[:, positive]) > 0.8
+
+
+def test_transformer_block_learns_a_rule_over_numeric_and_categorical_columns(tmp_path):
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"a": rng.normal(size=600), "b": rng.normal(size=600), "c": rng.choice(list("uvw"), 600)})
+    y = ((x["a"] + 1.5 * (x["c"] == "u")) > 0.3).astype(int).to_numpy()
+    node = ak.StructuredDataInput()
+    out = ak.ClassificationHead()(ak.StructuredDataBlock(block_type="transformer", num_layers=1)(node))
+    model = ak.AutoModel(node, out, max_trials=1, directory=tmp_path, seed=0, verbose=0, retrieval=False)
+    model.fit(x[:450], y[:450], epochs=8)
+    assert (model.predict(x[450:]).ravel() == y[450:]).mean() > 0.85  # held-out rows: learned, not memorised
+    kinds = {type(layer).__name__ for layer in model.export_model()._flatten_layers()}
+    assert {"ClassToken", "MultiHeadAttention", "PeriodicEmbedding", "CategoricalEmbedding"} <= kinds
+    loaded = ak.load_model(model.save(tmp_path / "export"))
+    np.testing.assert_allclose(loaded.predict_proba(x[450:]), model.predict_proba(x[450:]), atol=1e-6)
+    with pytest.raises(ValueError, match="block_type must be one of"):
+        ak.StructuredDataBlock(block_type="attention")

@@ -148,6 +148,30 @@ class WeightedAverage(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="autodeep")
+class ClassToken(keras.layers.Layer):
+    """Prepend one learned token to a sequence of tokens, ``(batch, n, d) -> (batch, n + 1, d)``.
+
+    Example:
+        >>> import numpy as np
+        >>> tuple(ClassToken()(np.zeros((2, 5, 4), "float32")).shape)
+        (2, 6, 4)
+    """
+
+    def build(self, input_shape):
+        dim = int(input_shape[-1])
+        self.token = self.add_weight(name="token", shape=(1, 1, dim),
+                                     initializer=keras.initializers.RandomUniform(-dim ** -0.5, dim ** -0.5))
+
+    def call(self, inputs):
+        token = ops.broadcast_to(ops.cast(self.token, inputs.dtype), (ops.shape(inputs)[0], 1, inputs.shape[-1]))
+        return ops.concatenate([token, inputs], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        n = input_shape[1] + 1 if input_shape[1] is not None else None
+        return (input_shape[0], n, input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="autodeep")
 class NeighbourBlend(keras.layers.Layer):
     """Blend a prediction with the targets of stored training rows near the query row (kernel-weighted).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from autodeep.blocks.layers import CategoricalEmbedding, PeriodicEmbedding
+from autodeep.blocks.layers import CategoricalEmbedding, ClassToken, PeriodicEmbedding
 from autodeep.graph import Block, GraphError, TabularFeatures
 
 
@@ -35,12 +35,55 @@ def tabular_to_dense(hp, features: TabularFeatures, numerical_encoding: str | No
     return parts[0] if len(parts) == 1 else keras.layers.Concatenate()(parts)
 
 
+def tabular_to_tokens(hp, features: TabularFeatures, token_dim: int):
+    """One ``token_dim`` token per column, ``(batch, columns, token_dim)``: numeric columns through periodic
+    ("PLR") embeddings, categorical columns through embedding tables (the FT-Transformer's tokenizer)."""
+    parts = []
+    n_numerical = int(features.numerical.shape[-1])
+    if n_numerical:
+        embedded = PeriodicEmbedding(
+            n_frequencies=hp.Choice("n_frequencies", [48, 16, 32, 64], default=48),
+            sigma=hp.Choice("frequency_scale", [0.3, 0.03, 0.1, 1.0, 3.0], default=0.3),
+            embedding_dim=token_dim)(features.numerical)
+        parts.append(keras.layers.Reshape((n_numerical, token_dim))(embedded))
+    if features.cardinalities:
+        embedded = CategoricalEmbedding(features.cardinalities, embedding_dim=token_dim)(features.categorical)
+        parts.append(keras.layers.Reshape((len(features.cardinalities), token_dim))(embedded))
+    if not parts:
+        raise GraphError("The table has no usable columns (all were empty or dropped).")
+    return parts[0] if len(parts) == 1 else keras.layers.Concatenate(axis=1)(parts)
+
+
+def ft_transformer(hp, features: TabularFeatures, num_layers: int, dropout: float):
+    """FT-Transformer body (Gorishniy et al., "Revisiting Deep Learning Models for Tabular Data", 2021):
+    column tokens and a class token through pre-norm transformer layers; the class token's final state out."""
+    token_dim = hp.Choice("token_dim", [64, 32, 128], default=64)
+    attention_dropout = hp.Choice("attention_dropout", [0.2, 0.0, 0.1, 0.3], default=0.2)
+    tokens = ClassToken()(tabular_to_tokens(hp, features, token_dim))
+    heads = 8 if token_dim % 8 == 0 else 1
+    for _ in range(num_layers):
+        h = keras.layers.LayerNormalization()(tokens)
+        h = keras.layers.MultiHeadAttention(heads, token_dim // heads, dropout=attention_dropout)(h, h)
+        tokens = keras.layers.Add()([tokens, h])
+        h = keras.layers.LayerNormalization()(tokens)
+        h = keras.layers.Dense(token_dim * 4 // 3, activation="gelu")(h)
+        if dropout:
+            h = keras.layers.Dropout(dropout)(h)
+        tokens = keras.layers.Add()([tokens, keras.layers.Dense(token_dim)(h)])
+    first = keras.layers.Cropping1D((0, int(tokens.shape[1]) - 1))(tokens)  # the class token
+    return keras.layers.ReLU()(keras.layers.LayerNormalization()(keras.layers.Flatten()(first)))
+
+
 class StructuredDataBlock(Block):
-    """The default block for tables: column encodings followed by an MLP or a residual MLP.
+    """The default block for tables: column encodings followed by an MLP, a residual MLP or a transformer.
 
     Args:
-        numerical_encoding: ``"none"`` or ``"periodic"``; searched when ``None``.
-        block_type: ``"mlp"`` or ``"resnet"``; searched when ``None``.
+        numerical_encoding: ``"none"`` or ``"periodic"``; searched when ``None`` (the transformer always
+            embeds numeric columns periodically, one token per column).
+        block_type: ``"mlp"`` or ``"resnet"`` (searched when ``None``), or ``"transformer"``: an
+            FT-Transformer over column tokens (``num_layers`` transformer layers; token size, attention
+            dropout and ``dropout`` of the feed-forward part searched). Attention over columns costs far
+            more per row than an MLP, so the default search leaves it out; set it to use it.
         num_layers, num_units, dropout: Fix parts of the body's space.
 
     Example:
@@ -55,7 +98,7 @@ class StructuredDataBlock(Block):
                  **kwargs):
         super().__init__(**kwargs)
         for arg, value, allowed in (("numerical_encoding", numerical_encoding, ("none", "periodic")),
-                                    ("block_type", block_type, ("mlp", "resnet"))):
+                                    ("block_type", block_type, ("mlp", "resnet", "transformer"))):
             if value is not None and value not in allowed:
                 raise ValueError(f"StructuredDataBlock: {arg} must be one of {allowed} or None; received {value!r}.")
         self.numerical_encoding = numerical_encoding
@@ -71,12 +114,14 @@ class StructuredDataBlock(Block):
         if not isinstance(inputs, TabularFeatures):
             raise GraphError(f"{self.name} expects a table (ak.StructuredDataInput); received a tensor of shape "
                              f"{tuple(getattr(inputs, 'shape', ()))}.")
+        if self.block_type == "transformer":  # only when asked for: never part of the searched choice
+            return ft_transformer(hp, inputs, self.num_layers or hp.Choice("num_layers", [3, 1, 2, 4], default=3),
+                                  self._dropout(hp))
         x = tabular_to_dense(hp, inputs, self.numerical_encoding)
         block_type = self.block_type or hp.Choice("block_type", ["mlp", "resnet"], default="mlp")
         num_layers = self.num_layers or hp.Choice("num_layers", [2, 1, 3, 4], default=2)
         units = self.num_units or hp.Choice("units", [256, 64, 128, 512, 1024], default=256)
-        dropout = self.dropout if self.dropout is not None else hp.Choice(
-            "dropout", [0.1, 0.0, 0.25, 0.4], default=0.1)
+        dropout = self._dropout(hp)
         if block_type == "mlp":
             for _ in range(num_layers):
                 x = keras.layers.Dense(units, activation="relu")(x)
@@ -92,6 +137,9 @@ class StructuredDataBlock(Block):
             h = keras.layers.Dense(units)(h)
             x = keras.layers.Add()([x, h])
         return keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
+
+    def _dropout(self, hp) -> float:
+        return self.dropout if self.dropout is not None else hp.Choice("dropout", [0.1, 0.0, 0.25, 0.4], default=0.1)
 
     def get_config(self):
         return {**super().get_config(), "numerical_encoding": self.numerical_encoding,
