@@ -125,3 +125,33 @@ def test_retrieval_argument_and_when_it_is_tried(tmp_path):
     image = ak.ImageClassifier(directory=tmp_path)
     image_graph = image._build_graph()
     assert neighbours.retrieval_keys(image_graph, {}) == []  # only structured data is blended
+
+
+def test_two_heads_blend_separately_and_export_one_model(tmp_path):
+    x, labels, rows = memorised_table(n_unique=80, repeats=4, seed=6)
+    values = np.random.default_rng(7).normal(size=80)[rows] * 10 + 50
+    node = ak.StructuredDataInput()
+    body = ak.StructuredDataBlock(num_layers=1, num_units=32)(node)
+    model = ak.AutoModel(node, [ak.ClassificationHead(name="label")(body), ak.RegressionHead(name="value")(body)],
+                         max_trials=1, directory=tmp_path, seed=0, verbose=0, bagging_folds=0)
+    model.fit(x, [labels, values], epochs=2)
+    used = [c["used"] for c in model._predictor.manifest["info"]["final"]["retrieval"]]
+    assert used == [True, True]
+    predicted_labels, predicted_values = model.predict(x)
+    assert (predicted_labels.ravel() == labels).mean() > 0.9
+    assert np.sqrt(np.mean((predicted_values.ravel() - values) ** 2)) < 3.0
+    assert list(model.export_model().output_names) == ["label", "value"]
+    assert len(model.evaluate(x, [labels, values])) >= 3  # total loss and one per head
+
+
+def test_member_predictions_are_weighted_and_missing_files_turn_blending_off(tmp_path):
+    from types import SimpleNamespace
+
+    stored = {0: [np.ones((2, 1))], 1: [np.zeros((2, 1))], 2: []}  # trial 2's predictions were never written
+    project = SimpleNamespace(load_val_predictions=lambda number: stored[number])
+    clf = ak.StructuredDataClassifier(directory=tmp_path, verbose=0)
+    graph = clf._build_graph()
+    trial = lambda number: SimpleNamespace(number=number)  # noqa: E731
+    averaged = clf._member_predictions(graph, [(trial(0), 3.0), (trial(1), 1.0)], project)
+    np.testing.assert_allclose(averaged[0], np.full((2, 1), 0.75))
+    assert clf._member_predictions(graph, [(trial(0), 1.0), (trial(2), 1.0)], project) is None

@@ -364,8 +364,9 @@ class AutoModel:
         best = self._best_trial(study, graph, specs)
         members = self._select_members(study, graph, project, targets_va)
         keys = self._retrieval_keys(graph, specs, arrays_tr, n_tr + n_va)
+        val_predictions = self._member_predictions(graph, members, project) if keys else None
+        keys = keys if val_predictions is not None else []
         if keys:
-            val_predictions = self._member_predictions(graph, members, project)
             blends = neighbours.choose_blends(graph, keys, val_predictions, arrays_tr, targets_tr, arrays_va,
                                               targets_va, seed=self.seed or 0)
         model, final = self._final_model(graph, specs, members, project, arrays_tr, targets_tr, arrays_va, targets_va,
@@ -444,12 +445,16 @@ class AutoModel:
             return []
         return neighbours.retrieval_keys(graph, specs)
 
-    def _member_predictions(self, graph, members, project) -> list[np.ndarray]:
-        """Per head, the chosen members' validation predictions averaged with their ensemble weights."""
+    def _member_predictions(self, graph, members, project) -> list[np.ndarray] | None:
+        """Per head, the chosen members' validation predictions averaged with their ensemble weights
+        (None when a member's predictions are not on disk)."""
         total = sum(w for _, w in members)
         outputs = [0.0] * len(graph.heads)
         for trial, weight in members:
-            for k, p in enumerate(project.load_val_predictions(trial.number)):
+            predictions = project.load_val_predictions(trial.number)
+            if len(predictions) != len(graph.heads):
+                return None
+            for k, p in enumerate(predictions):
                 outputs[k] = outputs[k] + np.asarray(p, dtype="float64") * (weight / total)
         return outputs
 
