@@ -115,13 +115,15 @@ def choose_blend(distances: np.ndarray, reference_targets: np.ndarray, predictio
     found, lowest = best(everything)
     order = np.random.default_rng(seed).permutation(n)
     held_out = []
-    for pick_rows, score_rows in ((order[: n // 2], order[n // 2:]), (order[n // 2:], order[: n // 2])):
-        pick, _ = best(pick_rows) if n >= 20 else (None, None)
-        own = loss(targets[score_rows], predictions[score_rows]) if n >= 20 else 0.0
-        held_out.append(0.0 if pick is None or own <= 0 else
-                        1.0 - loss(targets[score_rows], blended(*pick, score_rows)) / own)
+    if n >= 20:  # fewer rows give no held-out evidence, so the blend is never used
+        for pick_rows, score_rows in ((order[: n // 2], order[n // 2:]), (order[n // 2:], order[: n // 2])):
+            pick, _ = best(pick_rows)
+            own = loss(targets[score_rows], predictions[score_rows])
+            held_out.append(0.0 if pick is None or own <= 0 else
+                            1.0 - loss(targets[score_rows], blended(*pick, score_rows)) / own)
     result = {"used": False, "tau": None, "prior": None, "loss": float(lowest), "base_loss": float(base),
-              "gain": float(1.0 - lowest / base) if base > 0 else 0.0, "held_out_gain": float(np.mean(held_out))}
+              "gain": float(1.0 - lowest / base) if base > 0 else 0.0,
+              "held_out_gain": float(np.mean(held_out)) if held_out else 0.0}
     if found is not None and result["held_out_gain"] >= min_gain:
         result.update(used=True, tau=float(taus[found[0]]), prior=float(found[1]))
     return result

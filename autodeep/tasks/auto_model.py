@@ -59,8 +59,12 @@ def take_rows(raw, index: np.ndarray):
     return [raw[i] for i in index]
 
 
-def concat_arrays(a: dict, b: dict) -> dict:
-    return {k: concat_rows(a[k], b[k]) for k in a}  # arrays, or LazyRows read on demand
+def concat_arrays(a, b):
+    """Rows of ``b`` after those of ``a``: named arrays (a dict, as inputs and multi-head targets are) or one
+    array; each an array or LazyRows read on demand."""
+    if not isinstance(a, dict):
+        return concat_rows(a, b)
+    return {k: concat_rows(a[k], b[k]) for k in a}
 
 
 class AutoModel:
@@ -376,8 +380,7 @@ class AutoModel:
                                   for c in blends]
             if any(c["used"] for c in blends):
                 model = neighbours.attach_blends(graph, specs, model, keys, blends, concat_arrays(arrays_tr, arrays_va),
-                                                 concat_arrays(targets_tr, targets_va) if isinstance(targets_tr, dict)
-                                                 else np.concatenate([targets_tr, targets_va]))
+                                                 concat_arrays(targets_tr, targets_va))
         inputs = [{"name": node.name, "kind": node.kind, "preprocessor": p}
                   for node, p in zip(graph.inputs, preprocessors)]
         outputs = [{"name": h.name, "task": h.task, "codec": c, "target_format": h.target_format,
@@ -477,8 +480,7 @@ class AutoModel:
         n_tr, n_va = _n_rows_arrays(arrays_tr), _n_rows_arrays(arrays_va)
         if self.refit:
             x_all = concat_arrays(arrays_tr, arrays_va)
-            y_all = concat_arrays(targets_tr, targets_va) if isinstance(targets_tr, dict) else \
-                np.concatenate([targets_tr, targets_va])
+            y_all = concat_arrays(targets_tr, targets_va)
         fold_index = _fold_indices(_class_labels(graph, y_all), n_tr + n_va, folds, self.seed or 0) if folds else []
         models, weights, how, n_models = [], [], [], []
         for i, (trial, weight) in enumerate(members):  # heaviest members first: they get the time first
