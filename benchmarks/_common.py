@@ -11,6 +11,7 @@ import importlib.metadata
 import os
 import resource
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -128,10 +129,27 @@ def write_report(out: str | Path, markdown: str, rows: list[dict]) -> tuple[Path
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(markdown)
-    csv_path = out.with_suffix(".csv")
+    return out, write_rows(out.with_suffix(".csv"), rows)
+
+
+def write_rows(csv_path: str | Path, rows: list[dict]) -> Path:
+    """The raw rows as a CSV, replaced atomically so an interrupted run never leaves half a file."""
+    csv_path = Path(csv_path)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = csv_path.with_suffix(".csv.tmp")
     fields = list(dict.fromkeys(k for r in rows for k in r))
-    with csv_path.open("w", newline="") as f:
+    with tmp.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
         w.writerows(rows)
-    return out, csv_path
+    os.replace(tmp, csv_path)
+    return csv_path
+
+
+def git_commit() -> str:
+    """The checkout's short commit, with "+dirty" when autodeep/ has uncommitted changes ("" outside git)."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    return commit + ("+dirty" if commit and git("status", "--porcelain", "--", "autodeep") else "")

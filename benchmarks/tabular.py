@@ -13,7 +13,8 @@ binary ROC AUC and F1 (positive class = second sorted label), multiclass accurac
 regression RMSE and R²; wall seconds of fit + predict; this process's peak RSS so far (MB).
 Rows print as they finish; a summary per task follows: means over seeds, mean rank per system
 (rank per dataset-seed on AUC / log-loss / RMSE) and the per-dataset difference autodeep - flaml.
-The markdown goes to --out, the raw rows to a CSV beside it.
+The markdown goes to --out, the raw rows to a CSV beside it; the CSV is rewritten after every run, so
+--resume can pick a long run up where it stopped (rows from earlier sessions keep their "commit" column).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -29,7 +31,7 @@ import _tabular_systems as S
 
 TASKS = tuple(S.METRICS)
 COLUMNS = ["dataset", "task", "rows", "seed", "system", "auc", "f1", "accuracy", "log_loss", "rmse", "r2",
-           "wall_s", "peak_rss_mb", "error"]
+           "wall_s", "peak_rss_mb", "error", "time_limit", "commit"]
 RUN_COLUMNS = ["dataset", "rows", "seed", "system"]
 LIMIT_SLACK = 1.10  # a time-limited run over 110 % of the limit is flagged in the report
 
@@ -38,7 +40,8 @@ def run_one(name, task, seed, system, data, args) -> dict:
     """Fit and score one system on one split; an exception becomes the row's error."""
     x_train, x_test, y_train, y_test = data
     row = dict.fromkeys(COLUMNS) | {"dataset": name, "task": task, "rows": len(x_train) + len(x_test),
-                                    "seed": seed, "system": system}
+                                    "seed": seed, "system": system, "time_limit": args.time_limit,
+                                    "commit": args.commit}
     try:
         with C.Timer() as t:
             out = S.RUNNERS[system](task, x_train, y_train, x_test, seed, args.time_limit, f"{name}_{seed}")
@@ -123,6 +126,8 @@ def parse_args(argv=None):
     p.add_argument("--systems", nargs="+", choices=S.SYSTEMS, default=list(S.SYSTEMS))
     p.add_argument("--time-limit", type=float, default=60, help="autodeep and FLAML time limit in seconds (default 60)")
     p.add_argument("--max-rows", type=int, help="(stratified) subsample of larger datasets to this many rows")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the successful runs already in the CSV beside --out and run only the missing ones")
     C.add_io_arguments(p, "tabular")
     return p.parse_args(argv)
 
@@ -136,6 +141,17 @@ def select(manifest: pd.DataFrame, args) -> pd.DataFrame:
                  f"choose from {list(m.index)} or pass --tasks")
     m = m.loc[names]
     return m.iloc[m["task"].map(TASKS.index).argsort(kind="stable")]
+
+
+def previous_rows(csv_path, time_limit: float) -> list[dict]:
+    """The successful rows of an earlier run of the same report (for --resume); exits on another time limit."""
+    if not csv_path.is_file():
+        return []
+    df = pd.read_csv(csv_path)
+    df = df[df["error"].isna()].astype(object).where(lambda d: d.notna(), None)
+    if "time_limit" in df and (other := set(df["time_limit"].dropna()) - {time_limit}):
+        sys.exit(f"error: --resume: {csv_path} holds runs with time limit {sorted(other)}, not {time_limit:g}")
+    return [dict.fromkeys(COLUMNS) | {k: v for k, v in r.items() if k in COLUMNS} for r in df.to_dict("records")]
 
 
 def import_systems(systems) -> None:
@@ -152,25 +168,32 @@ def main(argv=None) -> None:
     root = C.data_dir(args.data_dir)
     entries = select(C.load_manifest(root), args)
     import_systems(args.systems)
+    args.commit = C.git_commit()
+    csv_path = Path(args.out).with_suffix(".csv")
+    rows = previous_rows(csv_path, args.time_limit) if args.resume else []
+    done = {(r["dataset"], int(r["seed"]), r["system"]) for r in rows}
 
-    print(C.md_table([], COLUMNS), end="", flush=True)
-    rows = []
+    print(C.md_table(rows, COLUMNS), end="", flush=True)
     try:
         for name, entry in entries.iterrows():
             classify = entry["task"] != "regression"
             for seed in args.seeds:
+                todo = [s for s in args.systems if (name, seed, s) not in done]
+                if not todo:
+                    continue
                 x, y = C.load_table(root, entry, args.max_rows, seed, stratify=classify)
                 data = C.split(x, y, seed, stratify=classify)
-                for system in args.systems:
+                for system in todo:
                     rows.append(run_one(name, entry["task"], seed, system, data, args))
                     print(C.md_row(rows[-1].values()), flush=True)
+                    C.write_rows(csv_path, rows)
     except KeyboardInterrupt:
         print("\ninterrupted: reporting the finished rows", file=sys.stderr)
 
     summary = "\n".join(summarize(rows, task, args.time_limit) for task in args.tasks)
     print("\n" + summary, flush=True)
     runs = "".join(f"\n### {t}\n\n" + C.md_table([r for r in rows if r["task"] == t],
-                                                   RUN_COLUMNS + [*S.METRICS[t], "wall_s", "peak_rss_mb", "error"])
+                                                   RUN_COLUMNS + [*S.METRICS[t], "wall_s", "peak_rss_mb", "error", "commit"])
                    for t in args.tasks)
     report = (C.header("Tabular benchmark: autodeep vs FLAML vs LightGBM",
                        ("keras", "jax", "flaml", "lightgbm", "xgboost", "scikit-learn"))
