@@ -1,8 +1,9 @@
 """Systems and scoring for benchmarks/tabular.py: autodeep, FLAML and LightGBM on binary, multiclass
 and regression tables.
 
-Every runner is ``run(task, x_train, y_train, x_test, seed, time_limit, project) -> (classes, proba, pred)``
-with task one of "binary", "multiclass", "regression"; classes and proba are None for regression.
+Every runner is ``run(task, x_train, y_train, x_test, seed, time_limit, project) -> (classes, proba, pred,
+detail)`` with task one of "binary", "multiclass", "regression"; classes and proba are None for regression;
+detail is a short note on what the system built ("" when there is nothing to say).
 A runner imports its own library, so FLAML is only imported when the flaml system is selected.
 """
 
@@ -38,11 +39,11 @@ def run_lightgbm(task, x_train, y_train, x_test, seed, time_limit, project):
     x_train, x_test = as_categories(x_train, x_test)
     if task == "regression":
         model = lightgbm.LGBMRegressor(random_state=seed, verbose=-1).fit(x_train, y_train)
-        return None, None, model.predict(x_test)
+        return None, None, model.predict(x_test), ""
     enc = LabelEncoder().fit(y_train)
     model = lightgbm.LGBMClassifier(random_state=seed, verbose=-1).fit(x_train, enc.transform(y_train))
     proba = model.predict_proba(x_test)
-    return enc.classes_, proba, enc.classes_[proba.argmax(axis=1)]
+    return enc.classes_, proba, enc.classes_[proba.argmax(axis=1)], ""
 
 
 def run_flaml(task, x_train, y_train, x_test, seed, time_limit, project):
@@ -54,9 +55,10 @@ def run_flaml(task, x_train, y_train, x_test, seed, time_limit, project):
     automl.fit(x_train, y_train, task="regression" if task == "regression" else "classification",
                time_budget=time_limit, metric=FLAML_METRIC[task], seed=seed, verbose=0)
     pred = np.asarray(automl.predict(x_test)).ravel()
+    detail = f"best {automl.best_estimator}"
     if task == "regression":
-        return None, None, pred
-    return np.asarray(automl.classes_), np.asarray(automl.predict_proba(x_test)), pred
+        return None, None, pred, detail
+    return np.asarray(automl.classes_), np.asarray(automl.predict_proba(x_test)), pred, detail
 
 
 def run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project):
@@ -69,9 +71,23 @@ def run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project):
                     overwrite=True, verbose=0)
         model.fit(x_train, y_train)
         pred = np.asarray(model.predict(x_test)).ravel()
+        detail = autodeep_detail(model)
         if task == "regression":
-            return None, None, pred
-        return np.asarray(model.classes_), np.asarray(model.predict_proba(x_test)), pred
+            return None, None, pred, detail
+        return np.asarray(model.classes_), np.asarray(model.predict_proba(x_test)), pred, detail
+
+
+def autodeep_detail(model) -> str:
+    """Trials finished, ensemble members and refit kind, and each head's neighbour-blend decision."""
+    trials = model.tuner_results
+    final = model._predictor.manifest["info"]["final"]
+    blends = []
+    for b in final.get("retrieval") or []:
+        gain = b.get("held_out_gain")
+        note = f" (held-out gain {gain:+.4f})" if gain is not None else ""
+        blends.append(f"blend tau={b['tau']:g} prior={b['prior']:g}{note}" if b.get("used") else f"no blend{note}")
+    return (f"{(trials['state'] == 'COMPLETE').sum()}/{len(trials)} trials, {len(final.get('members', []))} "
+            f"members, {final.get('kind')}" + "".join(f", {b}" for b in blends))
 
 
 RUNNERS = {"autodeep": run_autodeep, "flaml": run_flaml, "lightgbm": run_lightgbm}

@@ -31,7 +31,7 @@ import _tabular_systems as S
 
 TASKS = tuple(S.METRICS)
 COLUMNS = ["dataset", "task", "rows", "seed", "system", "auc", "f1", "accuracy", "log_loss", "rmse", "r2",
-           "wall_s", "peak_rss_mb", "error", "time_limit", "commit"]
+           "wall_s", "peak_rss_mb", "error", "time_limit", "commit", "detail"]
 RUN_COLUMNS = ["dataset", "rows", "seed", "system"]
 LIMIT_SLACK = 1.10  # a time-limited run over 110 % of the limit is flagged in the report
 
@@ -45,7 +45,7 @@ def run_one(name, task, seed, system, data, args) -> dict:
     try:
         with C.Timer() as t:
             out = S.RUNNERS[system](task, x_train, y_train, x_test, seed, args.time_limit, f"{name}_{seed}")
-        row |= S.score(task, y_test, *out) | {"wall_s": t.seconds}
+        row |= S.score(task, y_test, *out[:3]) | {"wall_s": t.seconds, "detail": out[3]}
     except Exception as e:  # one failure is a row, not the end of the run
         row["error"] = f"{type(e).__name__}: {e}"[:300]
     row["peak_rss_mb"] = C.peak_rss_mb()
@@ -193,7 +193,7 @@ def main(argv=None) -> None:
     summary = "\n".join(summarize(rows, task, args.time_limit) for task in args.tasks)
     print("\n" + summary, flush=True)
     runs = "".join(f"\n### {t}\n\n" + C.md_table([r for r in rows if r["task"] == t],
-                                                   RUN_COLUMNS + [*S.METRICS[t], "wall_s", "peak_rss_mb", "error", "commit"])
+                                                   RUN_COLUMNS + [*S.METRICS[t], "wall_s", "peak_rss_mb", "error", "commit", "detail"])
                    for t in args.tasks)
     report = (C.header("Tabular benchmark: autodeep vs FLAML vs LightGBM",
                        ("keras", "jax", "flaml", "lightgbm", "xgboost", "scikit-learn"))
