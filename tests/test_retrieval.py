@@ -8,7 +8,9 @@ import pytest
 
 import autodeep as ak
 from autodeep.blocks.layers import NeighbourBlend
-from autodeep.ensemble.retrieval import blend, choose_blend, row_distances
+from autodeep.ensemble import validation_loss
+from autodeep.ensemble.retrieval import blend, choose_blend, rank_loss, row_distances
+from autodeep.tasks import neighbours
 
 
 def memorised_table(n_unique=120, repeats=5, seed=0):
@@ -107,7 +109,6 @@ def test_regressor_and_multiclass_heads_are_blended(tmp_path):
 
 
 def test_retrieval_argument_and_when_it_is_tried(tmp_path):
-    from autodeep.tasks import neighbours
 
     with pytest.raises(ValueError, match="retrieval must be 'auto', True or False; received 'yes'"):
         ak.StructuredDataClassifier(retrieval="yes")
@@ -155,3 +156,27 @@ def test_member_predictions_are_weighted_and_missing_files_turn_blending_off(tmp
     averaged = clf._member_predictions(graph, [(trial(0), 3.0), (trial(1), 1.0)], project)
     np.testing.assert_allclose(averaged[0], np.full((2, 1), 0.75))
     assert clf._member_predictions(graph, [(trial(0), 1.0), (trial(2), 1.0)], project) is None
+
+
+def test_binary_heads_choose_their_blend_by_ranking():
+    from sklearn.metrics import roc_auc_score
+
+    assert neighbours.blend_criterion("binary") is rank_loss
+    y, p = np.array([0, 1, 2]), np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]])
+    assert neighbours.blend_criterion("sparse")(y, p) == pytest.approx(validation_loss("sparse")(y, p))
+    rng = np.random.default_rng(3)
+    y_val = rng.integers(0, 2, (200, 1)).astype(float)
+    y_val[:120] = (rng.uniform(size=(120, 1)) < 0.1)  # rows that repeat reference rows: mostly negative
+    ref_y = np.zeros((400, 1))
+    ref_y[200:] = rng.integers(0, 2, (200, 1))
+    p_val = np.clip(0.35 + 0.2 * y_val + rng.normal(0, 0.15, (200, 1)), 0.02, 0.98)
+    assert rank_loss(y_val, p_val) == pytest.approx(1 - roc_auc_score(y_val.ravel(), p_val.ravel()))
+    d = np.full((200, 400), 5.0)
+    d[np.arange(120), np.arange(120)] = 0.0
+    found = choose_blend(d, ref_y, p_val, y_val, rank_loss)
+    blended = blend(d, ref_y, p_val, found["tau"], found["prior"])
+    assert found["used"] and found["held_out_gain"] > 0.05
+    assert roc_auc_score(y_val.ravel(), blended.ravel()) > roc_auc_score(y_val.ravel(), p_val.ravel()) + 0.02
+    # one class only: AUC is undefined, so there is no evidence and no blend (and no crash)
+    none = choose_blend(d, ref_y, p_val, np.zeros((200, 1)), rank_loss)
+    assert not none["used"] and none["held_out_gain"] == 0.0 and np.isfinite(none["gain"])

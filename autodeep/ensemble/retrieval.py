@@ -72,6 +72,25 @@ def blend(distances: np.ndarray, reference_targets: np.ndarray, predictions: np.
     return (weights @ targets + prior * predictions) / (weights.sum(axis=1, keepdims=True) + prior)
 
 
+def rank_loss(targets: np.ndarray, predictions: np.ndarray) -> float:
+    """``1 - ROC AUC`` of a binary head's probabilities (NaN when the rows hold one class only).
+
+    Binary heads choose their blend by ranking rather than log loss: a blend that pulls near-duplicates
+    of negative rows towards 0 ranks better, yet the rare positive among them costs it a large log loss,
+    so on a few hundred validation rows log loss rejects blends that rank the test rows better.
+
+    Example:
+        >>> rank_loss(np.array([[0.0], [1.0], [1.0]]), np.array([[0.2], [0.9], [0.1]]))
+        0.5
+    """
+    from sklearn.metrics import roc_auc_score
+
+    targets = np.asarray(targets).reshape(len(targets), -1)[:, 0]
+    if len(np.unique(targets)) < 2:
+        return float("nan")
+    return float(1.0 - roc_auc_score(targets, np.asarray(predictions).reshape(len(targets), -1)[:, 0]))
+
+
 def choose_blend(distances: np.ndarray, reference_targets: np.ndarray, predictions: np.ndarray,
                  targets: np.ndarray, loss: Callable[[np.ndarray, np.ndarray], float], taus=TAUS, priors=PRIORS,
                  min_gain: float = MIN_GAIN, seed: int = 0, halvings: int = HALVINGS) -> dict:
@@ -122,8 +141,9 @@ def choose_blend(distances: np.ndarray, reference_targets: np.ndarray, predictio
         for pick_rows, score_rows in ((order[: n // 2], order[n // 2:]), (order[n // 2:], order[: n // 2])):
             pick, _ = best(pick_rows)
             own = loss(targets[score_rows], predictions[score_rows])
-            held_out.append(0.0 if pick is None or own <= 0 else
-                            1.0 - loss(targets[score_rows], blended(*pick, score_rows)) / own)
+            gain = 0.0 if pick is None or not own > 0 else (
+                1.0 - loss(targets[score_rows], blended(*pick, score_rows)) / own)
+            held_out.append(gain if np.isfinite(gain) else 0.0)  # a half with one class only: no evidence
     result = {"used": False, "tau": None, "prior": None, "loss": float(lowest), "base_loss": float(base),
               "gain": float(1.0 - lowest / base) if base > 0 else 0.0,
               "held_out_gain": float(np.mean(held_out)) if held_out else 0.0}
