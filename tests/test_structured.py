@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import autodeep as ak
+from autodeep.blocks.members import MemberMean
 from autodeep.search import SearchFailed
 
 FAST = dict(max_trials=1, epochs=2, verbose=0, seed=0)
@@ -280,3 +281,28 @@ def test_transformer_block_learns_a_rule_over_numeric_and_categorical_columns(tm
     np.testing.assert_allclose(loaded.predict_proba(x[450:]), model.predict_proba(x[450:]), atol=1e-6)
     with pytest.raises(ValueError, match="block_type must be one of"):
         ak.StructuredDataBlock(block_type="attention")
+
+
+
+def test_tabm_block_trains_members_that_differ_and_exports_their_mean(tmp_path):
+    rng = np.random.default_rng(1)
+    x = pd.DataFrame({"a": rng.normal(size=600), "b": rng.normal(size=600), "c": rng.choice(list("uvw"), 600)})
+    y = np.where(x["a"] + 1.5 * (x["c"] == "u") > 0.3, "yes", np.where(x["b"] > 0, "no", "maybe"))
+    node = ak.StructuredDataInput()
+    out = ak.ClassificationHead()(ak.StructuredDataBlock(block_type="tabm", members=4, num_layers=2)(node))
+    model = ak.AutoModel(node, out, max_trials=1, directory=tmp_path, seed=0, verbose=0, retrieval=False,
+                         bagging_folds=0)
+    model.fit(x[:450], y[:450], epochs=10)
+    assert (model.predict(x[450:]).ravel() == y[450:]).mean() > 0.8  # three classes, held-out rows
+    proba = model.predict_proba(x[450:])
+    loaded = ak.load_model(model.save(tmp_path / "export"))
+    np.testing.assert_allclose(loaded.predict_proba(x[450:]), proba, atol=1e-6)
+    # every member's own probabilities: they differ, and the exported prediction is their mean
+    net = loaded.export_model()
+    mean_layer = next(layer for layer in net._flatten_layers() if isinstance(layer, MemberMean))
+    members = np.asarray(keras.Model(net.inputs, mean_layer.input).predict(loaded.transform(x[450:]), verbose=0))
+    assert members.shape == (150, 4, 3)
+    assert members.std(axis=1).mean() > 1e-3
+    np.testing.assert_allclose(members.mean(axis=1), proba, atol=1e-5)
+    with pytest.raises(ValueError, match="members must be an integer >= 2"):
+        ak.StructuredDataBlock(block_type="tabm", members=1)

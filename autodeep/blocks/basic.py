@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import keras
 
+from autodeep.blocks.members import MemberFeatures
 from autodeep.blocks.tabular import tabular_to_dense
 from autodeep.graph import Block, GraphError, TabularFeatures
 
 
 def flatten_input(hp, inputs):
     """One 2-D float tensor from whatever an input hands over (tabular features, images, sequences)."""
+    if isinstance(inputs, MemberFeatures):
+        raise GraphError("ensemble members (StructuredDataBlock(block_type='tabm')) can only feed a "
+                         "ClassificationHead or RegressionHead directly")
     if isinstance(inputs, TabularFeatures):
         return tabular_to_dense(hp, inputs)
     if len(inputs.shape) > 2:

@@ -7,6 +7,7 @@ import numpy as np
 
 from autodeep.blocks.basic import flatten_input
 from autodeep.blocks.layers import Denormalize
+from autodeep.blocks.members import MemberDense, MemberFeatures, MemberLoss, MemberMean, MemberMetric
 from autodeep.graph import Head
 
 
@@ -33,7 +34,31 @@ def _dropout(head: Head, hp, x):
     return keras.layers.Dropout(rate)(x) if rate else x
 
 
-class ClassificationHead(Head):
+ACCURACY = {"binary": "binary_accuracy", "multilabel": "binary_accuracy", "sparse": "sparse_categorical_accuracy",
+            "onehot": "categorical_accuracy"}
+
+
+class _MemberAware:
+    """Heads that also take ensemble members (``MemberFeatures``): each member gets its own output layer, the
+    loss averages the members' losses and the metrics read the members' mean prediction."""
+
+    members: int | None = None  # the member count of the model built last (None: a plain model)
+
+    def _member_output(self, hp, inputs: MemberFeatures, units: int, activation=None):
+        self.members = inputs.members
+        return MemberDense(units, activation=activation)(_dropout(self, hp, inputs.tensor))
+
+    def compiled_loss(self):
+        return MemberLoss(self.get_loss()) if self.members else self.get_loss()
+
+    def compiled_metrics(self) -> list:
+        if not self.members:
+            return self.get_metrics()
+        return [MemberMetric(ACCURACY[self.target_format], name=m) if m in ("accuracy", "acc")
+                else MemberMetric(m) for m in self.get_metrics()]
+
+
+class ClassificationHead(_MemberAware, Head):
     """Predicts classes: binary (one sigmoid), multiclass (softmax) or multi-label (sigmoids).
 
     The number of classes, the loss and the label encoding are inferred from the
@@ -95,17 +120,19 @@ class ClassificationHead(Head):
         return format_targets(encoded, self.target_format, self.num_classes)
 
     def build(self, hp, inputs):
+        units = (self.num_classes if self.multi_label else 1) if self._sigmoid else self.num_classes
+        activation = "sigmoid" if self._sigmoid else "softmax"
+        if isinstance(inputs, MemberFeatures):  # each member's probabilities, averaged at inference
+            return MemberMean()(self._member_output(hp, inputs, units, activation))
+        self.members = None
         x = _dropout(self, hp, flatten_input(hp, inputs))
-        if self._sigmoid:
-            units = self.num_classes if self.multi_label else 1
-            return keras.layers.Dense(units, activation="sigmoid")(x)
-        return keras.layers.Dense(self.num_classes, activation="softmax")(x)
+        return keras.layers.Dense(units, activation=activation)(x)
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes, "multi_label": self.multi_label}
 
 
-class RegressionHead(Head):
+class RegressionHead(_MemberAware, Head):
     """Predicts real values; the network learns standardised targets, the output is in the user's units.
 
     Args:
@@ -145,6 +172,10 @@ class RegressionHead(Head):
         return format_targets(values, self.target_format)
 
     def build(self, hp, inputs):
+        if isinstance(inputs, MemberFeatures):
+            x = self._member_output(hp, inputs, self.output_dim)
+            return MemberMean()(Denormalize(self.target_mean, self.target_scale)(x))
+        self.members = None
         x = _dropout(self, hp, flatten_input(hp, inputs))
         x = keras.layers.Dense(self.output_dim)(x)
         return Denormalize(self.target_mean, self.target_scale)(x)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from autodeep.blocks.layers import CategoricalEmbedding, ClassToken, PeriodicEmbedding
+from autodeep.blocks.members import member_body
 from autodeep.graph import Block, GraphError, TabularFeatures
 
 
@@ -80,25 +81,30 @@ class StructuredDataBlock(Block):
     Args:
         numerical_encoding: ``"none"`` or ``"periodic"``; searched when ``None`` (the transformer always
             embeds numeric columns periodically, one token per column).
-        block_type: ``"mlp"`` or ``"resnet"`` (searched when ``None``), or ``"transformer"``: an
-            FT-Transformer over column tokens (``num_layers`` transformer layers; token size, attention
-            dropout and ``dropout`` of the feed-forward part searched). Attention over columns costs far
-            more per row than an MLP, so the default search leaves it out; set it to use it.
+        block_type: ``"mlp"`` or ``"resnet"`` (searched when ``None``), or one of two that only run when
+            asked for (each costs several times an MLP per row on CPU):
+            ``"transformer"``: an FT-Transformer over column tokens (``num_layers`` transformer layers;
+            token size, attention dropout and ``dropout`` of the feed-forward part searched);
+            ``"tabm"``: TabM-mini, an ensemble of ``members`` MLPs in one network that share their
+            layers but not their first-layer scaling or output layer, each trained on its own loss and
+            averaged at prediction (``autodeep.blocks.members``). It must feed a head directly.
+        members: Ensemble size of ``"tabm"``; searched in {32, 16, 8} when ``None``.
         num_layers, num_units, dropout: Fix parts of the body's space.
 
     Example:
         >>> import autodeep as ak
         >>> table = ak.StructuredDataInput()
         >>> out = ak.ClassificationHead()(ak.StructuredDataBlock(block_type="mlp")(table))
+        >>> out = ak.ClassificationHead()(ak.StructuredDataBlock(block_type="tabm", members=16)(table))
     """
 
     def __init__(self, numerical_encoding: str | None = None, block_type: str | None = None,
                  num_layers: int | None = None, num_units: int | None = None, dropout: float | None = None,
                  categorical_encoding: bool = True, normalize: bool | None = None, seed: int | None = None,
-                 **kwargs):
+                 members: int | None = None, **kwargs):
         super().__init__(**kwargs)
         for arg, value, allowed in (("numerical_encoding", numerical_encoding, ("none", "periodic")),
-                                    ("block_type", block_type, ("mlp", "resnet", "transformer"))):
+                                    ("block_type", block_type, ("mlp", "resnet", "transformer", "tabm"))):
             if value is not None and value not in allowed:
                 raise ValueError(f"StructuredDataBlock: {arg} must be one of {allowed} or None; received {value!r}.")
         self.numerical_encoding = numerical_encoding
@@ -109,6 +115,9 @@ class StructuredDataBlock(Block):
         self.categorical_encoding = categorical_encoding
         self.normalize = normalize
         self.seed = seed
+        if members is not None and (isinstance(members, bool) or not isinstance(members, int) or members < 2):
+            raise ValueError(f"StructuredDataBlock: members must be an integer >= 2 or None; received {members!r}.")
+        self.members = members
 
     def build(self, hp, inputs):
         if not isinstance(inputs, TabularFeatures):
@@ -118,6 +127,11 @@ class StructuredDataBlock(Block):
             return ft_transformer(hp, inputs, self.num_layers or hp.Choice("num_layers", [3, 1, 2, 4], default=3),
                                   self._dropout(hp))
         x = tabular_to_dense(hp, inputs, self.numerical_encoding)
+        if self.block_type == "tabm":  # only when asked for, like the transformer
+            return member_body(x, self.members or hp.Choice("members", [32, 16, 8], default=32),
+                               self.num_layers or hp.Choice("num_layers", [3, 2, 4], default=3),
+                               self.num_units or hp.Choice("units", [256, 128, 512], default=256),
+                               self._dropout(hp), seed=self.seed)
         block_type = self.block_type or hp.Choice("block_type", ["mlp", "resnet"], default="mlp")
         num_layers = self.num_layers or hp.Choice("num_layers", [2, 1, 3, 4], default=2)
         units = self.num_units or hp.Choice("units", [256, 64, 128, 512, 1024], default=256)
@@ -144,4 +158,4 @@ class StructuredDataBlock(Block):
     def get_config(self):
         return {**super().get_config(), "numerical_encoding": self.numerical_encoding,
                 "block_type": self.block_type, "num_layers": self.num_layers, "num_units": self.num_units,
-                "dropout": self.dropout}
+                "dropout": self.dropout, "members": self.members}

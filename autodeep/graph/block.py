@@ -90,3 +90,11 @@ class Head(Block):
 
     def get_metrics(self) -> list:
         return list(self.metrics or [])
+
+    def compiled_loss(self):
+        """The loss ``compile`` gets for the model built last (heads over ensemble members wrap theirs)."""
+        return self.get_loss()
+
+    def compiled_metrics(self) -> list:
+        """The metrics ``compile`` gets for the model built last."""
+        return self.get_metrics()

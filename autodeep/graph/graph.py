@@ -159,8 +159,8 @@ class Graph:
             optimizer = keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay)
         else:
             optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-        losses = {h.name: h.get_loss() for h in self.heads}
-        metrics = {h.name: h.get_metrics() for h in self.heads}
+        losses = {h.name: h.compiled_loss() for h in self.heads}
+        metrics = {h.name: h.compiled_metrics() for h in self.heads}
         if len(self.heads) == 1:
             losses, metrics = losses[self.heads[0].name], metrics[self.heads[0].name]
         model.compile(optimizer=optimizer, loss=losses, metrics=metrics)
