@@ -23,7 +23,7 @@ import numpy as np
 TAUS = (1e-3, 3e-3, 1e-2, 3e-2)  # near-exact matches: smoother kernels only compete with the network
 PRIORS = (0.5, 1.0, 2.0, 4.0, 8.0)
 MIN_GAIN = 0.002  # mean held-out relative drop of the validation loss needed to keep a blend
-HALVINGS = 5  # random halvings of the validation rows behind the held-out gain (each half picks, the other scores)
+HALVINGS = 20  # random halvings of the validation rows behind the held-out gain (each half picks, the other scores)
 
 
 def row_distances(query: Sequence[np.ndarray], reference: Sequence[np.ndarray], chunk: int = 2048) -> np.ndarray:
@@ -83,12 +83,15 @@ def rank_loss(targets: np.ndarray, predictions: np.ndarray) -> float:
         >>> rank_loss(np.array([[0.0], [1.0], [1.0]]), np.array([[0.2], [0.9], [0.1]]))
         0.5
     """
-    from sklearn.metrics import roc_auc_score
+    from scipy.stats import rankdata  # the Mann-Whitney form of AUC, far cheaper than sklearn per call
 
-    targets = np.asarray(targets).reshape(len(targets), -1)[:, 0]
-    if len(np.unique(targets)) < 2:
+    positive = np.asarray(targets).reshape(len(targets), -1)[:, 0] > 0.5
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    if not n_pos or not n_neg:
         return float("nan")
-    return float(1.0 - roc_auc_score(targets, np.asarray(predictions).reshape(len(targets), -1)[:, 0]))
+    ranks = rankdata(np.asarray(predictions, dtype="float64").reshape(len(positive), -1)[:, 0])
+    return float(1.0 - (ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def choose_blend(distances: np.ndarray, reference_targets: np.ndarray, predictions: np.ndarray,
