@@ -146,10 +146,20 @@ def write_rows(csv_path: str | Path, rows: list[dict]) -> Path:
     return csv_path
 
 
+def _git(*args) -> str:
+    return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout.strip()
+
+
 def git_commit() -> str:
     """The checkout's short commit, with "+dirty" when autodeep/ has uncommitted changes ("" outside git)."""
-    def git(*args):
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout.strip()
+    commit = _git("rev-parse", "--short", "HEAD")
+    return commit + ("+dirty" if commit and _git("status", "--porcelain", "--", "autodeep") else "")
 
-    commit = git("rev-parse", "--short", "HEAD")
-    return commit + ("+dirty" if commit and git("status", "--porcelain", "--", "autodeep") else "")
+
+def same_library_code(commit) -> bool:
+    """Whether ``commit`` (as git_commit wrote it) has the autodeep/ code of the current clean checkout."""
+    current = git_commit()
+    if not isinstance(commit, str) or not commit or commit.endswith("+dirty") or current.endswith("+dirty"):
+        return False
+    tree = _git("rev-parse", "--verify", "--quiet", f"{commit}:autodeep")
+    return bool(tree) and tree == _git("rev-parse", "HEAD:autodeep")

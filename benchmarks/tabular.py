@@ -144,11 +144,19 @@ def select(manifest: pd.DataFrame, args) -> pd.DataFrame:
 
 
 def previous_rows(csv_path, time_limit: float) -> list[dict]:
-    """The successful rows of an earlier run of the same report (for --resume); exits on another time limit."""
+    """The successful rows of an earlier run of the same report (for --resume); exits on another time limit.
+
+    autodeep's rows are kept only when they ran the autodeep/ code checked out now (other systems' rows do
+    not depend on it), so a resumed table never mixes two versions of the library."""
     if not csv_path.is_file():
         return []
     df = pd.read_csv(csv_path)
     df = df[df["error"].isna()].astype(object).where(lambda d: d.notna(), None)
+    current = df.get("commit", pd.Series(None, index=df.index)).map(C.same_library_code).astype(bool)
+    stale = (df["system"] == "autodeep") & ~current
+    if stale.any():
+        print(f"--resume: rerunning {int(stale.sum())} autodeep run(s) made with other autodeep code", file=sys.stderr)
+    df = df[~stale]
     if "time_limit" in df and (other := set(df["time_limit"].dropna()) - {time_limit}):
         sys.exit(f"error: --resume: {csv_path} holds runs with time limit {sorted(other)}, not {time_limit:g}")
     return [dict.fromkeys(COLUMNS) | {k: v for k, v in r.items() if k in COLUMNS} for r in df.to_dict("records")]
