@@ -33,6 +33,14 @@ SCRIPT = textwrap.dedent("""
     out["table"] = {"rows": proba.shape[0], "max_diff": diff, "sums": proba.sum(axis=1).round(5).tolist(),
                     "trials": len(clf.study_.trials)}
 
+    # TabM-mini: the member loss and metric inside the backend's own train step
+    node = ak.StructuredDataInput()
+    head = ak.ClassificationHead()(ak.StructuredDataBlock(block_type="tabm", members=4, num_layers=1)(node))
+    tabm = ak.AutoModel(node, head, max_trials=1, directory=tempfile.mkdtemp(), retrieval=False, **opts)
+    tabm.fit(df.drop(columns="class"), df["class"], epochs=2)
+    proba, diff = round_trip(tabm, df.drop(columns="class").head(8))
+    out["tabm"] = {"shape": list(proba.shape), "max_diff": diff}
+
     rng = np.random.default_rng(0)
     images = rng.integers(0, 120, (60, 8, 8), dtype="uint8"); labels = np.repeat(["dark", "bright"], 30)
     images[30:] += 120
@@ -71,9 +79,9 @@ def test_every_task_runs_and_round_trips_on_the_other_backend():
     assert result["backend"] == backend
     table = result["table"]
     assert table["rows"] == 8 and table["trials"] == 2 and all(abs(s - 1.0) < 1e-4 for s in table["sums"])
-    assert result["image"]["shape"] == [8, 2] and result["text"]["shape"] == [4, 2]
+    assert result["image"]["shape"] == [8, 2] and result["text"]["shape"] == [4, 2] and result["tabm"]["shape"] == [8, 2]
     assert result["timeseries"]["shape"] == [20 - 12 + 1, 2]
-    for task in ("table", "image", "text", "timeseries"):  # the saved artifact predicts what the model did
+    for task in ("table", "tabm", "image", "text", "timeseries"):  # the saved artifact predicts what the model did
         assert result[task]["max_diff"] < 1e-4, (task, result[task])
 
 
