@@ -156,10 +156,9 @@ def git_commit() -> str:
     return commit + ("+dirty" if commit and _git("status", "--porcelain", "--", "autodeep") else "")
 
 
-def same_library_code(commit) -> bool:
-    """Whether ``commit`` (as git_commit wrote it) has the autodeep/ code of the current clean checkout."""
-    current = git_commit()
-    if not isinstance(commit, str) or not commit or commit.endswith("+dirty") or current.endswith("+dirty"):
-        return False
-    tree = _git("rev-parse", "--verify", "--quiet", f"{commit}:autodeep")
-    return bool(tree) and tree == _git("rev-parse", "HEAD:autodeep")
+def library_tree(commit) -> str:
+    """The git tree of autodeep/ at ``commit`` as git_commit wrote it (git_commit() for the checkout); "" when
+    that code cannot be named: no commit, a "+dirty" one, an unknown one, or no git."""
+    if not isinstance(commit, str) or not commit or commit.endswith("+dirty"):
+        return ""
+    return _git("rev-parse", "--verify", "--quiet", f"{commit}:autodeep")

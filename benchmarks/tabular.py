@@ -152,8 +152,10 @@ def previous_rows(csv_path, time_limit: float) -> list[dict]:
         return []
     df = pd.read_csv(csv_path)
     df = df[df["error"].isna()].astype(object).where(lambda d: d.notna(), None)
-    current = df.get("commit", pd.Series(None, index=df.index)).map(C.same_library_code).astype(bool)
-    stale = (df["system"] == "autodeep") & ~current
+    here = C.library_tree(C.git_commit())
+    commits = df.get("commit", pd.Series(None, index=df.index))
+    same = {c: bool(here) and C.library_tree(c) == here for c in commits.unique()}
+    stale = (df["system"] == "autodeep") & ~commits.map(same).astype(bool)
     if stale.any():
         print(f"--resume: rerunning {int(stale.sum())} autodeep run(s) made with other autodeep code", file=sys.stderr)
     df = df[~stale]
@@ -200,9 +202,9 @@ def main(argv=None) -> None:
 
     summary = "\n".join(summarize(rows, task, args.time_limit) for task in args.tasks)
     print("\n" + summary, flush=True)
-    runs = "".join(f"\n### {t}\n\n" + C.md_table([r for r in rows if r["task"] == t],
-                                                   RUN_COLUMNS + [*S.METRICS[t], "wall_s", "peak_rss_mb", "error", "commit", "detail"])
-                   for t in args.tasks)
+    runs = "".join(f"\n### {t}\n\n" + C.md_table(
+        [r for r in rows if r["task"] == t],
+        RUN_COLUMNS + [*S.METRICS[t], "wall_s", "peak_rss_mb", "error", "commit", "detail"]) for t in args.tasks)
     report = (C.header("Tabular benchmark: autodeep vs FLAML vs LightGBM",
                        ("keras", "jax", "flaml", "lightgbm", "xgboost", "scikit-learn"))
               + f"- time limit (autodeep, FLAML): {args.time_limit:g} s; max rows: {args.max_rows or 'all'}\n"

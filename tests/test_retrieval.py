@@ -109,7 +109,6 @@ def test_regressor_and_multiclass_heads_are_blended(tmp_path):
 
 
 def test_retrieval_argument_and_when_it_is_tried(tmp_path):
-
     with pytest.raises(ValueError, match="retrieval must be 'auto', True or False; received 'yes'"):
         ak.StructuredDataClassifier(retrieval="yes")
     clf = ak.StructuredDataClassifier(directory=tmp_path, verbose=0)

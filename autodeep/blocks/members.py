@@ -177,7 +177,7 @@ class MemberMetric(keras.metrics.Metric):
     def __init__(self, metric, name: str | None = None, **kwargs):
         if isinstance(metric, dict):
             metric = keras.metrics.deserialize(metric)
-        elif isinstance(metric, str) or not isinstance(metric, keras.metrics.Metric):
+        elif not isinstance(metric, keras.metrics.Metric):  # a name or a function
             fn = keras.metrics.get(metric)
             metric = fn if isinstance(fn, keras.metrics.Metric) else keras.metrics.MeanMetricWrapper(
                 fn, name=metric if isinstance(metric, str) else getattr(fn, "__name__", "metric"))
