@@ -78,7 +78,8 @@ def run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project):
 
 
 def autodeep_detail(model) -> str:
-    """Trials finished, ensemble members and refit kind, and each head's neighbour-blend decision."""
+    """Trials finished, ensemble members (how many were bagged, refit or kept as trained), and each head's
+    neighbour-blend decision."""
     trials = model.tuner_results
     final = model._predictor.manifest["info"]["final"]
     blends = []
@@ -86,8 +87,10 @@ def autodeep_detail(model) -> str:
         gain = b.get("held_out_gain")
         note = f" (held-out gain {gain:+.4f})" if gain is not None else ""
         blends.append(f"blend tau={b['tau']:g} prior={b['prior']:g}{note}" if b.get("used") else f"no blend{note}")
+    kinds = final.get("member_kinds") or []
+    how = ", ".join(f"{k} {kinds.count(k)}" for k in dict.fromkeys(kinds)) or final.get("kind")
     return (f"{(trials['state'] == 'COMPLETE').sum()}/{len(trials)} trials, {len(final.get('members', []))} "
-            f"members, {final.get('kind')}" + "".join(f", {b}" for b in blends))
+            f"members ({how})" + "".join(f", {b}" for b in blends))
 
 
 RUNNERS = {"autodeep": run_autodeep, "flaml": run_flaml, "lightgbm": run_lightgbm}
