@@ -10,9 +10,8 @@ over the reference rows r_j (all training rows) with targets y_j. ``d`` is the m
 columns of the squared difference (numeric columns, already scaled) or 2 x mismatch (categorical codes,
 the squared distance of two one-hot codes), so an exact duplicate has d = 0 and weighs 1. ``tau`` and
 ``prior`` are chosen on validation rows (with the reference restricted to the rows the models were fit on)
-and the blend is kept only if it improves the validation criterion (``rank_loss`` for a binary head, the
-validation loss for others) by a margin on held-out halves of the validation rows. The same formula runs
-inside the exported model as ``autodeep.blocks.layers.NeighbourBlend``.
+and the blend is kept only if it lowers the validation loss by a margin. The same formula runs inside the
+exported model as ``autodeep.blocks.layers.NeighbourBlend``.
 """
 
 from __future__ import annotations

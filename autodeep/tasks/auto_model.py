@@ -88,15 +88,13 @@ class AutoModel:
             the exported model averages the chosen trials (1 exports the best trial alone).
         bagging_folds: Instead of one refit on all rows, train each chosen configuration on ``k`` folds of
             train + validation rows (early stopping on the held-out fold) and average them with the trial's
-            own model, as far as ``time_limit`` allows (the search stops in time to bag as many of its best
-            trials as ``ensemble_size``). ``"auto"`` (default): 5 folds for in-memory data of
+            own model, as far as ``time_limit`` allows. ``"auto"`` (default): 5 folds for in-memory data of
             at most 3,000 rows trained with early stopping (``epochs=None``); ``0`` never bags.
         retrieval: Blend the exported model's predictions with the targets of training rows close to the
             query row (a kernel-weighted vote in which exact duplicates weigh most; see
             ``autodeep.ensemble.retrieval``). Its two settings are chosen on the validation rows and the blend
-            is kept only if it improves the validation criterion (1 - AUC for a binary head, the validation
-            loss for others) by at least 0.2 % when chosen on one half of the validation rows and scored on
-            the other, averaged over 20 random halvings. ``"auto"`` (default): tried when
+            is kept only if it lowers the validation loss by at least 0.5 % when chosen on one half of the
+            validation rows and scored on the other. ``"auto"`` (default): tried when
             every input is structured data held in memory with at most 10,000 rows; ``True``: tried at any
             size; ``False``: never. The training rows are stored inside the exported model.
         storage: An Optuna storage URL (e.g. PostgreSQL) instead of the project's SQLite file.
