@@ -227,34 +227,6 @@ def test_bagging_auto_bags_small_in_memory_tables_trained_with_early_stopping(tm
         ak.StructuredDataClassifier(bagging_folds=-2)
 
 
-def test_search_leaves_time_to_bag_every_member_the_ensemble_may_hold():
-    from types import SimpleNamespace
-
-    from autodeep.tasks.auto_model import EXPORT_SECONDS, FINAL_SHARE, SEARCH_SHARE, _final_reserve
-
-    def trial(value, seconds, best_epoch=4, epochs_run=8):
-        return SimpleNamespace(value=value, user_attrs={"fit_seconds": seconds, "best_epoch": best_epoch,
-                                                          "epochs_run": epochs_run})
-
-    losses = [trial(0.40, 1.0), trial(0.20, 3.0), trial(0.30, 5.0), trial(0.25, 7.0)]
-    common = dict(refit=True, n_tr=800, n_va=200)
-    # bagging 5 folds of the 3 best trials (0.20, 0.25, 0.30), not of the best one only
-    three = _final_reserve(losses, False, 1_000, folds=5, members=3, **common)
-    assert three == pytest.approx(EXPORT_SECONDS + 5 * 1.15 * (3.0 + 7.0 + 5.0))
-    assert _final_reserve(losses, False, 1_000, folds=5, members=1, **common) == pytest.approx(
-        EXPORT_SECONDS + 5 * 1.15 * 3.0)
-    # a score to maximise: the best are the highest
-    assert _final_reserve(losses, True, 1_000, folds=5, members=1, **common) == pytest.approx(
-        EXPORT_SECONDS + 5 * 1.15 * 1.0)
-    # never more than FINAL_SHARE of the limit
-    assert _final_reserve(losses, False, 60, folds=5, members=3, **common) == pytest.approx(FINAL_SHARE * 60)
-    # no bagging: the refit of the best trial on all rows (half its epochs' time, 1,000/800 rows)
-    assert _final_reserve(losses, False, 1_000, folds=0, members=3, **common) == pytest.approx(
-        EXPORT_SECONDS + 3.0 / 8 * 4 * 1_000 / 800 * 1.15)
-    assert _final_reserve([], False, 100, folds=5, members=3, **common) == pytest.approx((1 - SEARCH_SHARE) * 100)
-    assert _final_reserve(losses, False, 100, folds=5, members=3, refit=False, n_tr=800, n_va=200) == EXPORT_SECONDS
-
-
 def test_fold_indices_cover_every_row_once_and_keep_class_shares():
     from autodeep.tasks.auto_model import _fold_indices
 

@@ -305,15 +305,19 @@ class AutoModel:
         folds = self._bagging(n_tr + n_va, epochs, arrays_tr)
 
         def search_deadline(study):
-            """Stop the search in time for the refit or bagging (see ``_final_reserve``)."""
+            """Keep back the refit (or bagging) time of the best trial so far (a share of the limit before any)."""
             import optuna
 
             if not self.time_limit:
                 return None
             completed = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
-            maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-            return deadline - _final_reserve(completed, maximize, self.time_limit, refit=self.refit, folds=folds,
-                                             members=self.ensemble_size, n_tr=n_tr, n_va=n_va)
+            if not completed or not self.refit:
+                reserve = (1 - SEARCH_SHARE) * self.time_limit if self.refit else EXPORT_SECONDS
+            elif folds:
+                reserve = EXPORT_SECONDS + folds * _fold_seconds(study.best_trial)
+            else:
+                reserve = EXPORT_SECONDS + _refit_seconds(study.best_trial, n_tr, n_va)
+            return deadline - min(reserve, FINAL_SHARE * self.time_limit)
 
         starts = list(getattr(self._tuner_object, "initial_hps", [])) + self._initial_configs(graph, specs)
         searcher = Searcher(
@@ -604,35 +608,6 @@ def _refit_seconds(trial, n_tr: int, n_va: int) -> float:
     attrs = trial.user_attrs
     per_epoch = attrs.get("fit_seconds", 0.0) / max(attrs.get("epochs_run", 1), 1)
     return per_epoch * attrs.get("best_epoch", 1) * (n_tr + n_va) / max(n_tr, 1) * 1.15
-
-
-def _final_reserve(completed: list, maximize: bool, time_limit: float, *, refit: bool, folds: int, members: int,
-                   n_tr: int, n_va: int) -> float:
-    """Seconds of ``time_limit`` the search leaves for what follows it, given its ``completed`` trials.
-
-    Before any trial finished, a fixed share (``1 - SEARCH_SHARE``); without refit, only the export. When
-    bagging, the folds of as many of the best trials as the ensemble may hold (``members``), so that every
-    member is bagged and not only the first: on small tables the search saturates long before a 300 s limit
-    (kc1 at 300 s ran 42 trials, against 4 at 60 s, and scored no better), while bagging lowers the variance
-    that dominates their test scores. Otherwise the refit of the best trial on all rows. Never more than
-    ``FINAL_SHARE`` of the limit.
-
-    Example:
-        >>> class T:  # a finished trial: its score and its fit time
-        ...     def __init__(self, value, seconds): self.value, self.user_attrs = value, {"fit_seconds": seconds}
-        >>> trials = [T(0.30, 2.0), T(0.20, 6.0), T(0.25, 2.0)]  # losses: lower is better
-        >>> round(_final_reserve(trials, False, 300, refit=True, folds=5, members=2, n_tr=800, n_va=200), 1)
-        50.0
-    """
-    if not completed or not refit:
-        reserve = (1 - SEARCH_SHARE) * time_limit if refit else EXPORT_SECONDS
-    elif folds:
-        best = sorted(completed, key=lambda t: t.value, reverse=maximize)[:max(members, 1)]
-        reserve = EXPORT_SECONDS + folds * sum(_fold_seconds(t) for t in best)
-    else:
-        best = max(completed, key=lambda t: t.value) if maximize else min(completed, key=lambda t: t.value)
-        reserve = EXPORT_SECONDS + _refit_seconds(best, n_tr, n_va)
-    return min(reserve, FINAL_SHARE * time_limit)
 
 
 def _fold_seconds(trial) -> float:
