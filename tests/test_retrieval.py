@@ -8,7 +8,7 @@ import pytest
 
 import autodeep as ak
 from autodeep.blocks.layers import NeighbourBlend
-from autodeep.ensemble import selection_criterion, validation_loss
+from autodeep.ensemble import validation_loss
 from autodeep.ensemble.retrieval import blend, choose_blend, rank_loss, row_distances
 from autodeep.tasks import neighbours
 
@@ -160,9 +160,9 @@ def test_member_predictions_are_weighted_and_missing_files_turn_blending_off(tmp
 def test_binary_heads_choose_their_blend_by_ranking():
     from sklearn.metrics import roc_auc_score
 
-    assert selection_criterion("binary") is rank_loss
+    assert neighbours.blend_criterion("binary") is rank_loss
     y, p = np.array([0, 1, 2]), np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]])
-    assert selection_criterion("sparse")(y, p) == pytest.approx(validation_loss("sparse")(y, p))
+    assert neighbours.blend_criterion("sparse")(y, p) == pytest.approx(validation_loss("sparse")(y, p))
     rng = np.random.default_rng(3)
     y_val = rng.integers(0, 2, (200, 1)).astype(float)
     y_val[:120] = (rng.uniform(size=(120, 1)) < 0.1)  # rows that repeat reference rows: mostly negative
@@ -179,37 +179,3 @@ def test_binary_heads_choose_their_blend_by_ranking():
     # one class only: AUC is undefined, so there is no evidence and no blend (and no crash)
     none = choose_blend(d, ref_y, p_val, np.zeros((200, 1)), rank_loss)
     assert not none["used"] and none["held_out_gain"] == 0.0 and np.isfinite(none["gain"])
-
-
-def test_binary_ensembles_are_selected_by_ranking_not_log_loss(tmp_path):
-    """Two candidates: "calibrated" has the lower log loss, "ranker" the higher AUC (its probabilities are
-    squashed towards 0.5 but ordered better). A binary head exports the ranker; with one class in the
-    validation rows, where AUC is undefined, the log loss decides."""
-    from types import SimpleNamespace
-
-    import optuna
-    from sklearn.metrics import log_loss, roc_auc_score
-
-    rng = np.random.default_rng(0)
-    y = (rng.uniform(size=(300, 1)) < 0.3).astype(float)
-    score = y + rng.normal(0, 0.6, y.shape)
-    calibrated = np.clip(1 / (1 + np.exp(-(2.5 * score - 1.8))), 1e-3, 1 - 1e-3)
-    ranker = 0.5 + 0.02 * np.tanh(y + rng.normal(0, 0.3, y.shape))
-    assert roc_auc_score(y, ranker) > roc_auc_score(y, calibrated) + 0.05
-    assert log_loss(y, ranker) > log_loss(y, calibrated) + 0.05
-
-    stored = {0: [calibrated], 1: [ranker]}
-    for number in stored:
-        (tmp_path / str(number)).mkdir()
-        (tmp_path / str(number) / "model.weights.h5").touch()
-    project = SimpleNamespace(load_val_predictions=lambda n: stored[n], trial_dir=lambda n: tmp_path / str(n))
-    trials = [SimpleNamespace(number=n, value=v, state=optuna.trial.TrialState.COMPLETE)
-              for n, v in ((0, 0.40), (1, 0.60))]  # the search ranked "calibrated" first (validation loss)
-    study = SimpleNamespace(best_trial=trials[0], trials=trials, direction=optuna.study.StudyDirection.MINIMIZE)
-    clf = ak.StructuredDataClassifier(directory=tmp_path, verbose=0, ensemble_size=2)
-    graph = clf._build_graph()
-    graph.heads[0].num_classes = 2  # a binary head, as fit would set it
-    members = clf._select_members(study, graph, project, y)
-    assert [t.number for t, _ in members] == [1]
-    stored.update({0: [np.full((300, 1), 0.01)], 1: [np.full((300, 1), 0.5)]})
-    assert [t.number for t, _ in clf._select_members(study, graph, project, np.zeros((300, 1)))] == [0]

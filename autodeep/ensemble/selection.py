@@ -37,32 +37,6 @@ def validation_loss(target_format: str) -> Callable[[np.ndarray, np.ndarray], fl
     return losses[target_format]
 
 
-def selection_criterion(target_format: str,
-                        targets: np.ndarray | None = None) -> Callable[[np.ndarray, np.ndarray], float]:
-    """What a head's ensemble members and neighbour blend are chosen by (lower is better): ``1 - AUC``
-    (``autodeep.ensemble.retrieval.rank_loss``) for a binary head, else its ``validation_loss``.
-
-    Ranking, because binary tables are judged by it and log loss disagrees where it matters: it punishes the
-    rare positive among many near-identical negatives so hard that it prefers models and blends that rank
-    new rows worse (replayed on autodeep's 300 s searches of kc1, choosing the members by AUC raised the
-    ensemble's test AUC on each of three seeds). When ``targets`` holds one class only, AUC is undefined
-    and the validation loss decides.
-
-    Example:
-        >>> selection_criterion("binary").__name__, selection_criterion("sparse").__name__
-        ('rank_loss', 'sparse')
-        >>> selection_criterion("binary", np.zeros((4, 1))).__name__  # one class: no ranking to score
-        'binary'
-    """
-    if target_format == "binary":
-        y = None if targets is None else np.asarray(targets).reshape(len(targets), -1)[:, 0] > 0.5
-        if y is None or 0 < y.sum() < len(y):
-            from autodeep.ensemble.retrieval import rank_loss
-
-            return rank_loss
-    return validation_loss(target_format)
-
-
 def greedy_selection(predictions: Sequence[Sequence[np.ndarray]], score: Callable[[list[np.ndarray]], float],
                      max_size: int = 10, patience: int = 3) -> dict[int, float]:
     """Pick members (with replacement) whose averaged predictions minimise ``score``; return their weights.

@@ -20,7 +20,7 @@ from autodeep.blocks import ClassificationHead, DenseBlock, Merge, StructuredDat
 from autodeep.blocks.layers import WeightedAverage
 from autodeep.data import check_lengths, train_validation_split
 from autodeep.data.rows import concat_rows, is_lazy
-from autodeep.ensemble import greedy_selection, selection_criterion
+from autodeep.ensemble import greedy_selection, validation_loss
 from autodeep.graph import Graph, GraphError, Head, HyperParameters, Input, Node
 from autodeep.graph.wiring import attach_heads
 from autodeep.search import Searcher, TrialPruned, resolve_tuner
@@ -419,8 +419,7 @@ class AutoModel:
         return study.best_trial
 
     def _select_members(self, study, graph, project, targets_va) -> list[tuple]:
-        """Trials to export with their weights: greedy ensemble selection on validation predictions, scored
-        by each head's ``selection_criterion`` (AUC for a binary head)."""
+        """Trials to export with their weights: greedy ensemble selection on validation predictions."""
         import optuna
 
         best = study.best_trial
@@ -438,7 +437,7 @@ class AutoModel:
         if len(candidates) <= 1:
             return [(best, 1.0)]
         ys = [targets_va[h.name] for h in graph.heads] if isinstance(targets_va, dict) else [targets_va]
-        losses = [selection_criterion(h.target_format, y) for h, y in zip(graph.heads, ys)]
+        losses = [validation_loss(h.target_format) for h in graph.heads]
         weights = greedy_selection(
             predictions, lambda outs: sum(f(y, o) for f, y, o in zip(losses, ys, outs)), max_size=self.ensemble_size)
         return sorted(((candidates[i], w) for i, w in weights.items()), key=lambda m: -m[1])

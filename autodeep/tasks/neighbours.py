@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autodeep.ensemble import selection_criterion
-from autodeep.ensemble.retrieval import choose_blend, row_distances
+from autodeep.ensemble import validation_loss
+from autodeep.ensemble.retrieval import choose_blend, rank_loss, row_distances
 
 BLENDABLE = ("binary", "sparse", "onehot", "regression")  # single-label targets a prediction can be averaged with
 MAX_ROWS = 10_000  # "auto": training + validation rows at most (memory and predict cost grow with the rows)
@@ -38,6 +38,16 @@ def _per_head(graph, targets) -> list:
     return [targets[h.name] for h in graph.heads] if isinstance(targets, dict) else [targets]
 
 
+def blend_criterion(target_format: str):
+    """What a head's blend is chosen by: ranking (``1 - AUC``) for a binary head, else its validation loss.
+
+    Example:
+        >>> blend_criterion("binary").__name__, blend_criterion("sparse").__name__
+        ('rank_loss', 'sparse')
+    """
+    return rank_loss if target_format == "binary" else validation_loss(target_format)
+
+
 def choose_blends(graph, keys, val_predictions: list, arrays_tr: dict, targets_tr, arrays_va: dict,
                   targets_va, seed: int = 0) -> list[dict]:
     """Per head, the blend that lowers its validation loss most (``used`` False when none helps enough).
@@ -51,7 +61,7 @@ def choose_blends(graph, keys, val_predictions: list, arrays_tr: dict, targets_t
             choices.append({"used": False, "reason": f"target_format {head.target_format!r}"})
             continue
         choices.append(choose_blend(distances, reference_targets(head, y_tr), prediction, y_va,
-                                    selection_criterion(head.target_format), seed=seed))
+                                    blend_criterion(head.target_format), seed=seed))
     return choices
 
 
