@@ -55,6 +55,11 @@ def auc(y, p) -> float:
     return float(roc_auc_score(y, np.asarray(p).reshape(len(y), -1)[:, -1]))
 
 
+def input_specs(clf) -> dict:
+    """The fitted inputs' specs, as the fit passed them to ``graph.build``."""
+    return {node.name: pre.specs() for node, pre in zip(clf._graph.inputs, clf._predictor.preprocessors)}
+
+
 def candidates(clf, x_train, y_train, x_test):
     """The exporter's candidates: ``[(trial, val_prediction, test_prediction)]`` and the validation rows' targets.
 
@@ -68,7 +73,7 @@ def candidates(clf, x_train, y_train, x_test):
     from autodeep.train.batches import predict_model
 
     graph, project, predictor, study = clf._graph, clf._project, clf._predictor, clf.study_
-    specs = {node.name: pre.specs() for node, pre in zip(graph.inputs, predictor.preprocessors)}
+    specs = input_specs(clf)
     codec = predictor.codecs[0]
     y_all = np.asarray(predictor.targets(y_train)).reshape(len(x_train), -1)[:, -1]
     _, val_idx = train_validation_split(len(x_train), y=codec.encode(y_train), validation_split=0.2,
@@ -112,28 +117,25 @@ def pick(rule, cands, y_val, y_test) -> dict[int, float]:
         return {i: 0.2 for i in range(min(5, len(cands)))}
     if rule == "all_mean":
         return {i: 1 / len(cands) for i in range(len(cands))}
-    size = 20 if rule.endswith("_20") else 5
-    by_rank = rule.startswith("caruana_rank")
-    score = (lambda o: rank_loss(y_val.reshape(-1, 1), o[0])) if by_rank else \
-        (lambda o: log_loss(y_val.reshape(-1, 1), o[0]))
-    return greedy_selection(vals, score, max_size=size)
+    criterion, y = (rank_loss if rule.startswith("caruana_rank") else log_loss), y_val.reshape(-1, 1)
+    return greedy_selection(vals, lambda o: criterion(y, o[0]), max_size=20 if rule.endswith("_20") else 5)
 
 
-def blend_test(clf, x_train, y_train, x_test, prediction):
-    """``prediction`` on the test rows pulled to the training rows' targets as the fit's blend does (if used)."""
+def blend_on_test(clf, x_train, y_train, x_test):
+    """A function that pulls a test-row prediction to the training rows' targets as the fit's blend does
+    (the identity when the fit kept no blend). The test-to-training distances are computed once here."""
     from autodeep.ensemble.retrieval import blend, row_distances
     from autodeep.tasks import neighbours
 
     info = clf._predictor.manifest["info"]["final"].get("retrieval") or [{}]
     if not info[0].get("used"):
-        return prediction
-    graph, predictor = clf._graph, clf._predictor
-    specs = {node.name: pre.specs() for node, pre in zip(graph.inputs, predictor.preprocessors)}
-    keys = [k for k, _ in neighbours.retrieval_keys(graph, specs)]
+        return lambda prediction: prediction
+    predictor = clf._predictor
+    keys = [k for k, _ in neighbours.retrieval_keys(clf._graph, input_specs(clf))]
     ref, query = predictor.transform(x_train), predictor.transform(x_test)
     y_ref = np.asarray(predictor.targets(y_train), dtype="float64").reshape(len(x_train), -1)
     d = row_distances([query[k] for k in keys], [ref[k] for k in keys])
-    return blend(d, y_ref, prediction, tau=info[0]["tau"], prior=info[0]["prior"])
+    return lambda prediction: blend(d, y_ref, prediction, tau=info[0]["tau"], prior=info[0]["prior"])
 
 
 def study_one(name, seed, data, time_limit, commit) -> list[dict]:
@@ -149,6 +151,7 @@ def study_one(name, seed, data, time_limit, commit) -> list[dict]:
         rows = [{"dataset": name, "seed": seed, "rule": "exported", "members": "",
                  "test_auc": auc(y_test01, proba[:, 1]), "commit": commit}]
         cands, y_val = candidates(clf, x_train, y_train, x_test)
+        blended = blend_on_test(clf, x_train, y_train, x_test)
         for rule in RULES:
             weights = pick(rule, cands, y_val, y_test01)
             total = sum(weights.values())
@@ -157,7 +160,7 @@ def study_one(name, seed, data, time_limit, commit) -> list[dict]:
             rows.append({"dataset": name, "seed": seed, "rule": rule,
                          "members": " ".join(f"{cands[i][0].number}:{w:.2f}" for i, w in sorted(weights.items())),
                          "val_auc": auc(y_val, val), "test_auc": auc(y_test01, test),
-                         "test_auc_blend": auc(y_test01, blend_test(clf, x_train, y_train, x_test, test)), "commit": commit})
+                         "test_auc_blend": auc(y_test01, blended(test)), "commit": commit})
     return rows
 
 
