@@ -1,7 +1,13 @@
 """Which trials should the exported ensemble hold? Replays ensemble-selection rules on one real search.
 
     python benchmarks/selection_study.py --datasets kc1 --seeds 0 1 2 --time-limit 300 \
-        --out benchmarks/results/selection_kc1_300.md
+        --out benchmarks/results/selection_kc1_300.md --keep /tmp/selection_kc1_300
+    python benchmarks/selection_study.py --replay /tmp/selection_kc1_300 --out /tmp/replay.md
+
+``--keep DIR`` saves each fit's candidates (validation and test predictions, the latter also with the
+fit's blend applied; the blend is linear in the prediction, so blending the members and then averaging
+equals averaging and then blending) as ``DIR/<dataset>_<seed>.npz``; ``--replay DIR`` scores the rules on
+those files without fitting anything, so a new rule costs seconds, not a search.
 
 For each dataset and seed: the benchmark's 80/20 split (``benchmarks/tabular.py``'s), one default
 ``StructuredDataClassifier`` fit under ``--time-limit`` (its exported model's test AUC is the row
@@ -20,7 +26,12 @@ Rules:
   caruana_rank     the same by 1 - validation AUC
   caruana_loss_20  by log loss, 20 picks
   caruana_rank_20  by 1 - AUC, 20 picks
+  caruana_bagged   greedy by log loss, 5 picks, on each of 20 random halves of the candidates; the 20
+                   weightings averaged (bagged ensemble selection, Caruana et al. 2006)
+  caruana_init5    greedy by log loss, 20 picks, starting from the 5 best trials (sorted initialisation)
   top5_mean        the 5 best trials by validation loss, equal weights
+  top10_mean       the 10 best, equal weights
+  tophalf_mean     the better half of the candidates (rounded up), equal weights
   all_mean         every candidate, equal weights
   oracle_single    the trial with the highest test AUC (a ceiling, not a rule)
 """
@@ -38,15 +49,17 @@ from sklearn.metrics import roc_auc_score
 import _common as C
 
 RULES = ("best_loss", "best_auc", "caruana_loss", "caruana_rank", "caruana_loss_20", "caruana_rank_20",
-         "top5_mean", "all_mean", "oracle_single")
+         "caruana_bagged", "caruana_init5", "top5_mean", "top10_mean", "tophalf_mean", "all_mean", "oracle_single")
 COLUMNS = ["dataset", "seed", "rule", "members", "val_auc", "test_auc", "test_auc_blend", "commit"]
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--datasets", nargs="+", required=True, help="binary datasets of MANIFEST.tsv")
+    p.add_argument("--datasets", nargs="+", help="binary datasets of MANIFEST.tsv (required unless --replay)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
     p.add_argument("--time-limit", type=float, default=60)
+    p.add_argument("--keep", help="folder to save each fit's candidate predictions in (for --replay)")
+    p.add_argument("--replay", help="score the rules on the .npz files of this folder instead of fitting")
     C.add_io_arguments(p, "benchmarks/results/selection_study.md")
     return p.parse_args(argv)
 
@@ -100,25 +113,71 @@ def candidates(clf, x_train, y_train, x_test):
     return out, y_all[val_idx]
 
 
-def pick(rule, cands, y_val, y_test) -> dict[int, float]:
-    """Weights over candidate positions chosen by ``rule`` from validation predictions (test for the oracle)."""
+def greedy_from(vals, y, loss, start: dict[int, int], picks: int) -> dict[int, float]:
+    """Greedy selection with replacement that begins with ``start`` (candidate position -> picks) and adds
+    the candidate that lowers ``loss`` most until ``picks`` picks; the weights where the loss was lowest."""
+    counts, total = dict(start), sum(start.values())
+    mean = sum(c * vals[i] for i, c in counts.items()) / max(total, 1)
+    best, best_counts = (loss(y, mean) if counts else np.inf), dict(counts)
+    while total < picks:
+        losses = [loss(y, (mean * total + v) / (total + 1)) for v in vals]
+        i = int(np.argmin(losses))
+        mean, total = (mean * total + vals[i]) / (total + 1), total + 1
+        counts[i] = counts.get(i, 0) + 1
+        if losses[i] < best - 1e-12:
+            best, best_counts = losses[i], dict(counts)
+    n = sum(best_counts.values())
+    return {i: c / n for i, c in best_counts.items()}
+
+
+def pick(rule, val_preds, test_preds, y_val, y_test, seed: int = 0) -> dict[int, float]:
+    """Weights over candidate positions (best validation loss first) chosen by ``rule`` from validation
+    predictions (test predictions only for the oracle)."""
     from autodeep.ensemble.retrieval import rank_loss
     from autodeep.ensemble.selection import greedy_selection, validation_loss
 
-    vals = [[v] for _, v, _ in cands]
+    n = len(val_preds)
+    vals = [[v] for v in val_preds]
     log_loss = validation_loss("binary")
+    y = y_val.reshape(-1, 1)
     if rule == "best_loss":
         return {0: 1.0}
     if rule == "best_auc":
-        return {int(np.argmax([auc(y_val, v) for _, v, _ in cands])): 1.0}
+        return {int(np.argmax([auc(y_val, v) for v in val_preds])): 1.0}
     if rule == "oracle_single":
-        return {int(np.argmax([auc(y_test, t) for _, _, t in cands])): 1.0}
-    if rule == "top5_mean":
-        return {i: 0.2 for i in range(min(5, len(cands)))}
-    if rule == "all_mean":
-        return {i: 1 / len(cands) for i in range(len(cands))}
-    criterion, y = (rank_loss if rule.startswith("caruana_rank") else log_loss), y_val.reshape(-1, 1)
+        return {int(np.argmax([auc(y_test, t) for t in test_preds])): 1.0}
+    equal = {"top5_mean": min(5, n), "top10_mean": min(10, n), "tophalf_mean": (n + 1) // 2, "all_mean": n}
+    if rule in equal:
+        return {i: 1 / equal[rule] for i in range(equal[rule])}
+    if rule == "caruana_init5":
+        return greedy_from([np.reshape(v, (-1, 1)) for v in val_preds], y, log_loss,
+                           {i: 1 for i in range(min(5, n))}, 20)
+    if rule == "caruana_bagged":
+        rng, weights = np.random.default_rng(seed), np.zeros(n)
+        for _ in range(20):
+            subset = np.sort(rng.choice(n, size=max(1, (n + 1) // 2), replace=False))
+            chosen = greedy_selection([vals[i] for i in subset], lambda o: log_loss(y, o[0]), max_size=5)
+            for j, w in chosen.items():
+                weights[subset[j]] += w / 20
+        return {i: float(w) for i, w in enumerate(weights) if w > 0}
+    criterion = rank_loss if rule.startswith("caruana_rank") else log_loss
     return greedy_selection(vals, lambda o: criterion(y, o[0]), max_size=20 if rule.endswith("_20") else 5)
+
+
+def score_rules(kept: dict, name: str, seed: int, commit: str) -> list[dict]:
+    """One row per rule for one fit's candidates (``kept``: the arrays ``--keep`` saves)."""
+    rows = [{"dataset": name, "seed": seed, "rule": "exported", "members": "",
+             "test_auc": float(kept["exported_auc"]), "commit": commit}]
+    y_val, y_test = kept["y_val"], kept["y_test"]
+    for rule in RULES:
+        weights = pick(rule, list(kept["val"]), list(kept["test"]), y_val, y_test, seed)
+        total = sum(weights.values())
+        mix = {k: sum(w * kept[k][i] for i, w in weights.items()) / total for k in ("val", "test", "test_blend")}
+        rows.append({"dataset": name, "seed": seed, "rule": rule,
+                     "members": " ".join(f"{kept['trials'][i]}:{w:.2f}" for i, w in sorted(weights.items())),
+                     "val_auc": auc(y_val, mix["val"]), "test_auc": auc(y_test, mix["test"]),
+                     "test_auc_blend": auc(y_test, mix["test_blend"]), "commit": commit})
+    return rows
 
 
 def blend_on_test(clf, x_train, y_train, x_test):
@@ -138,7 +197,7 @@ def blend_on_test(clf, x_train, y_train, x_test):
     return lambda prediction: blend(d, y_ref, prediction, tau=info[0]["tau"], prior=info[0]["prior"])
 
 
-def study_one(name, seed, data, time_limit, commit) -> list[dict]:
+def study_one(name, seed, data, time_limit, commit, keep=None) -> list[dict]:
     import autodeep as ak
 
     x_train, x_test, y_train, y_test = data
@@ -148,19 +207,27 @@ def study_one(name, seed, data, time_limit, commit) -> list[dict]:
         clf.fit(x_train, y_train)
         proba = clf.predict_proba(x_test)
         y_test01 = (np.asarray(y_test) == np.asarray(clf.classes_)[1]).astype(int)
-        rows = [{"dataset": name, "seed": seed, "rule": "exported", "members": "",
-                 "test_auc": auc(y_test01, proba[:, 1]), "commit": commit}]
         cands, y_val = candidates(clf, x_train, y_train, x_test)
         blended = blend_on_test(clf, x_train, y_train, x_test)
-        for rule in RULES:
-            weights = pick(rule, cands, y_val, y_test01)
-            total = sum(weights.values())
-            val = sum(w * cands[i][1] for i, w in weights.items()) / total
-            test = sum(w * cands[i][2] for i, w in weights.items()) / total
-            rows.append({"dataset": name, "seed": seed, "rule": rule,
-                         "members": " ".join(f"{cands[i][0].number}:{w:.2f}" for i, w in sorted(weights.items())),
-                         "val_auc": auc(y_val, val), "test_auc": auc(y_test01, test),
-                         "test_auc_blend": auc(y_test01, blended(test)), "commit": commit})
+        kept = {"trials": np.array([t.number for t, _, _ in cands]), "val": np.stack([v for _, v, _ in cands]),
+                "test": np.stack([t for _, _, t in cands]), "test_blend": np.stack([blended(t) for _, _, t in cands]),
+                "y_val": np.asarray(y_val), "y_test": y_test01, "exported_auc": auc(y_test01, proba[:, 1])}
+    if keep:
+        C.Path(keep).mkdir(parents=True, exist_ok=True)
+        np.savez(C.Path(keep) / f"{name}_{seed}.npz", **kept)
+    return score_rules(kept, name, seed, commit)
+
+
+def replay(folder) -> list[dict]:
+    """The rules' rows for every ``<dataset>_<seed>.npz`` that ``--keep`` saved in ``folder``."""
+    files = sorted(C.Path(folder).glob("*_*.npz"))
+    if not files:
+        sys.exit(f"error: --replay: no <dataset>_<seed>.npz files in {folder}")
+    rows = []
+    for f in files:
+        name, seed = f.stem.rsplit("_", 1)
+        with np.load(f) as kept:
+            rows += score_rules(dict(kept), name, int(seed), "replay")
     return rows
 
 
@@ -175,6 +242,16 @@ def summarize(rows) -> str:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.replay:
+        rows = replay(args.replay)
+        report = (C.header("Ensemble selection rules replayed on saved candidates", ("keras", "optuna"))
+                  + f"- candidates: {args.replay}\n\n## Rows\n\n" + C.md_table(rows, COLUMNS)
+                  + "\n## Mean over dataset-seeds\n\n" + summarize(rows))
+        md, csv = C.write_report(args.out, report, rows)
+        print(summarize(rows) + f"\nwrote {md} and {csv}")
+        return
+    if not args.datasets:
+        sys.exit("error: --datasets is required unless --replay is given")
     root = C.data_dir(args.data_dir)
     manifest = C.load_manifest(root, "binary")
     unknown = sorted(set(args.datasets) - set(manifest.index))
@@ -186,7 +263,7 @@ def main(argv=None) -> None:
         for name in args.datasets:
             for seed in args.seeds:
                 x, y = C.load_table(root, manifest.loc[name], None, seed)
-                rows += study_one(name, seed, C.split(x, y, seed), args.time_limit, commit)
+                rows += study_one(name, seed, C.split(x, y, seed), args.time_limit, commit, args.keep)
                 print(C.md_table([r for r in rows if r["seed"] == seed and r["dataset"] == name], COLUMNS),
                       flush=True)
                 C.write_rows(C.Path(args.out).with_suffix(".csv"), rows)
