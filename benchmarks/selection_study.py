@@ -34,6 +34,12 @@ Rules:
   tophalf_mean     the better half of the candidates (rounded up), equal weights
   all_mean         every candidate, equal weights
   oracle_single    the trial with the highest test AUC (a ceiling, not a rule)
+
+Where the fit tried a neighbour blend, rows ``<member rule>|<blend rule>`` also replay the blend's choice on
+the members' averaged validation predictions: ``none``; ``choose`` (autodeep's ``choose_blend``);
+``choose_wide`` (its taus plus 0.1); ``choose_scaled`` (its choice, with the prior scaled by the reference
+rows at test over those at validation); ``tau0.003``/``tau0.01``/``tau0.03`` (fixed, prior 1: reference
+points, not rules).
 """
 
 from __future__ import annotations
@@ -110,7 +116,7 @@ def candidates(clf, x_train, y_train, x_test):
             sys.exit(f"error: trial {trial.number}'s rebuilt model does not reproduce its validation predictions")
         test = np.asarray(predict_model(model, x_te, batch_size=1024), dtype="float64")
         out.append((trial, np.asarray(saved[0], dtype="float64"), test))
-    return out, y_all[val_idx]
+    return out, y_all[val_idx], val_idx
 
 
 def greedy_from(vals, y, loss, start: dict[int, int], picks: int) -> dict[int, float]:
@@ -164,6 +170,46 @@ def pick(rule, val_preds, test_preds, y_val, y_test, seed: int = 0) -> dict[int,
     return greedy_selection(vals, lambda o: criterion(y, o[0]), max_size=20 if rule.endswith("_20") else 5)
 
 
+BLEND_MEMBERS = ("caruana_loss", "top10_mean", "all_mean")
+BLEND_RULES = ("none", "choose", "choose_wide", "choose_scaled", "tau0.003", "tau0.01", "tau0.03")
+
+
+def choose_and_blend(kept: dict, blend_rule: str, val, test):
+    """``test`` with the neighbour blend ``blend_rule`` picks from ``val``: ``choose`` is autodeep's choice
+    (``retrieval.choose_blend``); ``choose_wide`` the same over taus up to 0.1; ``choose_scaled`` autodeep's
+    choice with its prior scaled by the reference rows at test over those at validation (the neighbour mass
+    grows with the rows); ``tauX`` a fixed tau with prior 1 (a reference point, not a rule)."""
+    from autodeep.ensemble.retrieval import TAUS, blend, choose_blend, rank_loss
+
+    if blend_rule == "none":
+        return test
+    if blend_rule.startswith("tau"):
+        return blend(kept["d_test"], kept["y_ref"], test, float(blend_rule[3:]), 1.0)
+    taus = TAUS + (0.1,) if blend_rule == "choose_wide" else TAUS
+    choice = choose_blend(kept["d_val"], kept["y_fit"], val, kept["y_val"].reshape(-1, 1), rank_loss, taus=taus)
+    if not choice["used"]:
+        return test
+    scale = len(kept["y_ref"]) / len(kept["y_fit"]) if blend_rule == "choose_scaled" else 1.0
+    return blend(kept["d_test"], kept["y_ref"], test, choice["tau"], choice["prior"] * scale)
+
+
+def score_blends(kept: dict, name: str, seed: int, commit: str) -> list[dict]:
+    """Rows ``<member rule>|<blend rule>`` (``test_auc_blend``): each blend rule on a few member rules."""
+    if "d_val" not in kept:
+        return []
+    rows = []
+    for member_rule in BLEND_MEMBERS:
+        weights = pick(member_rule, list(kept["val"]), list(kept["test"]), kept["y_val"], kept["y_test"], seed)
+        total = sum(weights.values())
+        val, test = (sum(w * kept[k][i] for i, w in weights.items()) / total for k in ("val", "test"))
+        for blend_rule in BLEND_RULES:
+            rows.append({"dataset": name, "seed": seed, "rule": f"{member_rule}|{blend_rule}", "members": "",
+                         "val_auc": auc(kept["y_val"], val), "test_auc": auc(kept["y_test"], test),
+                         "test_auc_blend": auc(kept["y_test"], choose_and_blend(kept, blend_rule, val, test)),
+                         "commit": commit})
+    return rows
+
+
 def score_rules(kept: dict, name: str, seed: int, commit: str) -> list[dict]:
     """One row per rule for one fit's candidates (``kept``: the arrays ``--keep`` saves)."""
     rows = [{"dataset": name, "seed": seed, "rule": "exported", "members": "",
@@ -177,24 +223,29 @@ def score_rules(kept: dict, name: str, seed: int, commit: str) -> list[dict]:
                      "members": " ".join(f"{kept['trials'][i]}:{w:.2f}" for i, w in sorted(weights.items())),
                      "val_auc": auc(y_val, mix["val"]), "test_auc": auc(y_test, mix["test"]),
                      "test_auc_blend": auc(y_test, mix["test_blend"]), "commit": commit})
-    return rows
+    return rows + score_blends(kept, name, seed, commit)
 
 
-def blend_on_test(clf, x_train, y_train, x_test):
-    """A function that pulls a test-row prediction to the training rows' targets as the fit's blend does
-    (the identity when the fit kept no blend). The test-to-training distances are computed once here."""
-    from autodeep.ensemble.retrieval import blend, row_distances
+def neighbour_arrays(clf, x_train, y_train, x_test, val_idx) -> dict:
+    """What replaying the neighbour blend needs: validation-to-fit-rows distances (``d_val``, ``y_fit``:
+    what the fit chose its blend on), test-to-training distances (``d_test``, ``y_ref``: what the exported
+    blend uses) and the fit's choice (``tau``, ``prior``; NaN when it kept none). Empty when the fit did
+    not try a blend (an input that is not a table, or more rows than ``neighbours.MAX_ROWS``)."""
+    from autodeep.ensemble.retrieval import row_distances
     from autodeep.tasks import neighbours
 
-    info = clf._predictor.manifest["info"]["final"].get("retrieval") or [{}]
-    if not info[0].get("used"):
-        return lambda prediction: prediction
-    predictor = clf._predictor
     keys = [k for k, _ in neighbours.retrieval_keys(clf._graph, input_specs(clf))]
+    if not keys or len(x_train) > neighbours.MAX_ROWS:
+        return {}
+    info = (clf._predictor.manifest["info"]["final"].get("retrieval") or [{}])[0]
+    predictor = clf._predictor
     ref, query = predictor.transform(x_train), predictor.transform(x_test)
     y_ref = np.asarray(predictor.targets(y_train), dtype="float64").reshape(len(x_train), -1)
-    d = row_distances([query[k] for k in keys], [ref[k] for k in keys])
-    return lambda prediction: blend(d, y_ref, prediction, tau=info[0]["tau"], prior=info[0]["prior"])
+    fit_idx = np.setdiff1d(np.arange(len(x_train)), val_idx)
+    return {"d_val": row_distances([ref[k][val_idx] for k in keys], [ref[k][fit_idx] for k in keys]),
+            "y_fit": y_ref[fit_idx], "d_test": row_distances([query[k] for k in keys], [ref[k] for k in keys]),
+            "y_ref": y_ref, "tau": info.get("tau") if info.get("used") else np.nan,
+            "prior": info.get("prior") if info.get("used") else np.nan}
 
 
 def study_one(name, seed, data, time_limit, commit, keep=None) -> list[dict]:
@@ -207,11 +258,17 @@ def study_one(name, seed, data, time_limit, commit, keep=None) -> list[dict]:
         clf.fit(x_train, y_train)
         proba = clf.predict_proba(x_test)
         y_test01 = (np.asarray(y_test) == np.asarray(clf.classes_)[1]).astype(int)
-        cands, y_val = candidates(clf, x_train, y_train, x_test)
-        blended = blend_on_test(clf, x_train, y_train, x_test)
+        cands, y_val, val_idx = candidates(clf, x_train, y_train, x_test)
         kept = {"trials": np.array([t.number for t, _, _ in cands]), "val": np.stack([v for _, v, _ in cands]),
-                "test": np.stack([t for _, _, t in cands]), "test_blend": np.stack([blended(t) for _, _, t in cands]),
-                "y_val": np.asarray(y_val), "y_test": y_test01, "exported_auc": auc(y_test01, proba[:, 1])}
+                "test": np.stack([t for _, _, t in cands]), "y_val": np.asarray(y_val), "y_test": y_test01,
+                "exported_auc": auc(y_test01, proba[:, 1]),
+                **neighbour_arrays(clf, x_train, y_train, x_test, val_idx)}
+        kept["test_blend"] = kept["test"]
+        if np.isfinite(kept.get("tau", np.nan)):  # the fit's blend on each candidate (it is linear in them)
+            from autodeep.ensemble.retrieval import blend
+
+            kept["test_blend"] = np.stack([blend(kept["d_test"], kept["y_ref"], t, kept["tau"], kept["prior"])
+                                           for t in kept["test"]])
     if keep:
         C.Path(keep).mkdir(parents=True, exist_ok=True)
         np.savez(C.Path(keep) / f"{name}_{seed}.npz", **kept)
