@@ -36,10 +36,10 @@ Rules:
   oracle_single    the trial with the highest test AUC (a ceiling, not a rule)
 
 Where the fit tried a neighbour blend, rows ``<member rule>|<blend rule>`` also replay the blend's choice on
-the members' averaged validation predictions: ``none``; ``choose`` (autodeep's ``choose_blend``);
-``choose_wide`` (its taus plus 0.1); ``choose_scaled`` (its choice, with the prior scaled by the reference
-rows at test over those at validation); ``tau0.003``/``tau0.01``/``tau0.03`` (fixed, prior 1: reference
-points, not rules).
+the members' averaged validation predictions: ``none``; ``choose`` (autodeep's ``choose_blend``, with the
+fit's seed); ``choose_wide`` (its taus plus 0.1); ``choose_coarse`` (its taus without the smallest);
+``choose_scaled`` (its choice, with the prior scaled by the reference rows at test over those at
+validation); ``tau0.003``/``tau0.01``/``tau0.03`` (fixed, prior 1: reference points, not rules).
 """
 
 from __future__ import annotations
@@ -171,10 +171,10 @@ def pick(rule, val_preds, test_preds, y_val, y_test, seed: int = 0) -> dict[int,
 
 
 BLEND_MEMBERS = ("caruana_loss", "top10_mean", "all_mean")
-BLEND_RULES = ("none", "choose", "choose_wide", "choose_scaled", "tau0.003", "tau0.01", "tau0.03")
+BLEND_RULES = ("none", "choose", "choose_wide", "choose_coarse", "choose_scaled", "tau0.003", "tau0.01", "tau0.03")
 
 
-def choose_and_blend(kept: dict, blend_rule: str, val, test):
+def choose_and_blend(kept: dict, blend_rule: str, val, test, seed: int = 0):
     """``test`` with the neighbour blend ``blend_rule`` picks from ``val``: ``choose`` is autodeep's choice
     (``retrieval.choose_blend``); ``choose_wide`` the same over taus up to 0.1; ``choose_scaled`` autodeep's
     choice with its prior scaled by the reference rows at test over those at validation (the neighbour mass
@@ -185,8 +185,9 @@ def choose_and_blend(kept: dict, blend_rule: str, val, test):
         return test
     if blend_rule.startswith("tau"):
         return blend(kept["d_test"], kept["y_ref"], test, float(blend_rule[3:]), 1.0)
-    taus = TAUS + (0.1,) if blend_rule == "choose_wide" else TAUS
-    choice = choose_blend(kept["d_val"], kept["y_fit"], val, kept["y_val"].reshape(-1, 1), rank_loss, taus=taus)
+    taus = {"choose_wide": TAUS + (0.1,), "choose_coarse": tuple(t for t in TAUS if t > 1e-3)}.get(blend_rule, TAUS)
+    choice = choose_blend(kept["d_val"], kept["y_fit"], val, kept["y_val"].reshape(-1, 1), rank_loss, taus=taus,
+                          seed=seed)  # the fit's seed: its random halvings decide whether a blend is kept
     if not choice["used"]:
         return test
     scale = len(kept["y_ref"]) / len(kept["y_fit"]) if blend_rule == "choose_scaled" else 1.0
@@ -205,7 +206,7 @@ def score_blends(kept: dict, name: str, seed: int, commit: str) -> list[dict]:
         for blend_rule in BLEND_RULES:
             rows.append({"dataset": name, "seed": seed, "rule": f"{member_rule}|{blend_rule}", "members": "",
                          "val_auc": auc(kept["y_val"], val), "test_auc": auc(kept["y_test"], test),
-                         "test_auc_blend": auc(kept["y_test"], choose_and_blend(kept, blend_rule, val, test)),
+                         "test_auc_blend": auc(kept["y_test"], choose_and_blend(kept, blend_rule, val, test, seed)),
                          "commit": commit})
     return rows
 
