@@ -28,6 +28,9 @@ Rules:
   caruana_rank_20  by 1 - AUC, 20 picks
   caruana_bagged   greedy by log loss, 5 picks, on each of 20 random halves of the candidates; the 20
                    weightings averaged (bagged ensemble selection, Caruana et al. 2006)
+  caruana_boot     greedy by log loss, 5 picks, on each of 20 bootstrap resamples of the validation rows; the
+                   20 weightings averaged (what autodeep's ``bootstrap_selection`` does)
+  caruana_boot10   the same with 10 picks
   caruana_init5    greedy by log loss, 20 picks, starting from the 5 best trials (sorted initialisation)
   top5_mean        the 5 best trials by validation loss, equal weights
   top10_mean       the 10 best, equal weights
@@ -55,7 +58,7 @@ from sklearn.metrics import roc_auc_score
 import _common as C
 
 RULES = ("best_loss", "best_auc", "caruana_loss", "caruana_rank", "caruana_loss_20", "caruana_rank_20",
-         "caruana_bagged", "caruana_init5", "top5_mean", "top10_mean", "tophalf_mean", "all_mean", "oracle_single")
+         "caruana_bagged", "caruana_boot", "caruana_boot10", "caruana_init5", "top5_mean", "top10_mean", "tophalf_mean", "all_mean", "oracle_single")
 COLUMNS = ["dataset", "seed", "rule", "members", "val_auc", "test_auc", "test_auc_blend", "commit"]
 
 
@@ -166,6 +169,10 @@ def pick(rule, val_preds, test_preds, y_val, y_test, seed: int = 0) -> dict[int,
             for j, w in chosen.items():
                 weights[subset[j]] += w / 20
         return {i: float(w) for i, w in enumerate(weights) if w > 0}
+    if rule in ("caruana_boot", "caruana_boot10"):
+        from autodeep.ensemble.selection import bootstrap_selection
+
+        return bootstrap_selection(vals, [y], [log_loss], max_size=10 if rule.endswith("10") else 5, seed=seed)
     criterion = rank_loss if rule.startswith("caruana_rank") else log_loss
     return greedy_selection(vals, lambda o: criterion(y, o[0]), max_size=20 if rule.endswith("_20") else 5)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import autodeep as ak
-from autodeep.ensemble import greedy_selection, validation_loss
+from autodeep.ensemble import bootstrap_selection, greedy_selection, validation_loss
 from autodeep.graph import Graph, GraphError, HyperParameters
 
 
@@ -100,6 +100,34 @@ def test_greedy_selection_prefers_complementary_members_and_weights_sum_to_one()
     assert abs(sum(weights.values()) - 1.0) < 1e-12
     ensemble_loss = loss(y, (good_a[0] + good_b[0]) / 2)
     assert ensemble_loss < min(loss(y, good_a[0]), loss(y, good_b[0]))
+
+
+def test_bootstrap_selection_spreads_weight_and_generalises_better_than_one_greedy_pass():
+    # 15 trials that are equally good in truth (the same signal plus their own noise), judged on 150 rows:
+    # one greedy pass keeps the few that fit those rows' noise, the resampled passes average more of them.
+    rng = np.random.default_rng(0)
+    n_val, logit = 150, rng.normal(size=20_150) * 1.5
+    y = (rng.random(len(logit)) < 1 / (1 + np.exp(-logit))).astype(float).reshape(-1, 1)
+    trials = [1 / (1 + np.exp(-(logit + rng.normal(size=logit.shape) * 1.2))).reshape(-1, 1) for _ in range(15)]
+    loss = validation_loss("binary")
+    val = [[t[:n_val]] for t in trials]
+    greedy = greedy_selection(val, lambda outs: loss(y[:n_val], outs[0]), max_size=5)
+    bagged = bootstrap_selection(val, [y[:n_val]], [loss], max_size=5, seed=0)
+    assert abs(sum(bagged.values()) - 1.0) < 1e-12 and len(bagged) > len(greedy)
+    test_loss = {name: loss(y[n_val:], sum(w * trials[i][n_val:] for i, w in weights.items()))
+                 for name, weights in (("greedy", greedy), ("bagged", bagged))}
+    assert test_loss["bagged"] < test_loss["greedy"]
+
+
+def test_bootstrap_selection_leaves_out_a_bad_trial_and_checks_its_arguments():
+    y = np.array([[0.0], [1.0], [1.0], [0.0], [1.0], [0.0]] * 20)
+    good = [np.clip(y * 0.8 + 0.1 + np.random.default_rng(1).normal(0, 0.05, y.shape), 0.01, 0.99)]
+    bad = [1.0 - good[0]]
+    loss = validation_loss("binary")
+    weights = bootstrap_selection([bad, good], [y], [loss])
+    assert list(weights) == [1] and weights[1] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="one target array and one loss per output"):
+        bootstrap_selection([bad, good], [y, y], [loss])
 
 
 def test_custom_block_with_keras_tuner_names(tmp_path):

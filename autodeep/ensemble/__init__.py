@@ -1,5 +1,5 @@
 """Ensembles: greedy selection over the trials' validation predictions."""
 
-from autodeep.ensemble.selection import greedy_selection, validation_loss
+from autodeep.ensemble.selection import bootstrap_selection, greedy_selection, validation_loss
 
-__all__ = ["greedy_selection", "validation_loss"]
+__all__ = ["bootstrap_selection", "greedy_selection", "validation_loss"]
