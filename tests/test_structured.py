@@ -62,6 +62,26 @@ def test_project_layout_keeps_trials_on_disk(small_credit, tmp_path):
     assert len(results) == 2 and set(results["state"]) == {"COMPLETE"}
 
 
+def test_exported_members_are_the_bootstrap_selection_of_the_trials(small_credit, tmp_path):
+    from autodeep.data.split import train_validation_split
+    from autodeep.ensemble import bootstrap_selection, validation_loss
+
+    x, y = small_credit.drop(columns="class"), small_credit["class"]
+    clf = ak.StructuredDataClassifier(directory=tmp_path, max_trials=4, epochs=2, verbose=0, seed=3, refit=False,
+                                      retrieval=False)
+    clf.fit(x, y)
+    final = clf._predictor.manifest["info"]["final"]
+    # the exporter's choice, replayed from what the search left on disk: the trials' validation predictions
+    _, val_idx = train_validation_split(len(x), y=clf._predictor.codecs[0].encode(y), seed=3)
+    y_val = np.asarray(clf._predictor.targets(y))[val_idx]
+    trials = sorted((t for t in clf.study_.trials if t.value is not None), key=lambda t: t.value)
+    predictions = [clf._project.load_val_predictions(t.number) for t in trials]
+    expected = bootstrap_selection(predictions, [y_val], [validation_loss("binary")], max_size=5, seed=3)
+    chosen = {trials[i].number: w for i, w in expected.items()}
+    assert dict(zip(final["members"], final["weights"])) == pytest.approx(chosen)
+    assert final["kind"] == "trial_weights" and abs(sum(final["weights"]) - 1.0) < 1e-9
+
+
 def test_regressor_from_csv_path_and_parquet(abalone, tmp_path):
     small = abalone.sample(400, random_state=1)
     csv = tmp_path / "abalone.csv"
