@@ -177,7 +177,7 @@ def pick(rule, val_preds, test_preds, y_val, y_test, seed: int = 0) -> dict[int,
     return greedy_selection(vals, lambda o: criterion(y, o[0]), max_size=20 if rule.endswith("_20") else 5)
 
 
-BLEND_MEMBERS = ("caruana_loss", "top10_mean", "all_mean")
+BLEND_MEMBERS = ("caruana_loss", "caruana_boot", "top10_mean", "all_mean")
 BLEND_RULES = ("none", "choose", "choose_wide", "choose_coarse", "choose_scaled", "tau0.003", "tau0.01", "tau0.03")
 
 
