@@ -58,7 +58,8 @@ from sklearn.metrics import roc_auc_score
 import _common as C
 
 RULES = ("best_loss", "best_auc", "caruana_loss", "caruana_rank", "caruana_loss_20", "caruana_rank_20",
-         "caruana_bagged", "caruana_boot", "caruana_boot10", "caruana_init5", "top5_mean", "top10_mean", "tophalf_mean", "all_mean", "oracle_single")
+         "caruana_bagged", "caruana_boot", "caruana_boot10", "caruana_init5", "top5_mean", "top10_mean",
+         "tophalf_mean", "all_mean", "oracle_single")
 COLUMNS = ["dataset", "seed", "rule", "members", "val_auc", "test_auc", "test_auc_blend", "commit"]
 
 
@@ -143,7 +144,7 @@ def pick(rule, val_preds, test_preds, y_val, y_test, seed: int = 0) -> dict[int,
     """Weights over candidate positions (best validation loss first) chosen by ``rule`` from validation
     predictions (test predictions only for the oracle)."""
     from autodeep.ensemble.retrieval import rank_loss
-    from autodeep.ensemble.selection import greedy_selection, validation_loss
+    from autodeep.ensemble.selection import bootstrap_selection, greedy_selection, validation_loss
 
     n = len(val_preds)
     vals = [[v] for v in val_preds]
@@ -170,8 +171,6 @@ def pick(rule, val_preds, test_preds, y_val, y_test, seed: int = 0) -> dict[int,
                 weights[subset[j]] += w / 20
         return {i: float(w) for i, w in enumerate(weights) if w > 0}
     if rule in ("caruana_boot", "caruana_boot10"):
-        from autodeep.ensemble.selection import bootstrap_selection
-
         return bootstrap_selection(vals, [y], [log_loss], max_size=10 if rule.endswith("10") else 5, seed=seed)
     criterion = rank_loss if rule.startswith("caruana_rank") else log_loss
     return greedy_selection(vals, lambda o: criterion(y, o[0]), max_size=20 if rule.endswith("_20") else 5)

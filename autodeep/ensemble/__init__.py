@@ -1,4 +1,4 @@
-"""Ensembles: greedy selection over the trials' validation predictions."""
+"""Ensembles: greedy selection over the trials' validation predictions (one pass, or bagged over resamples)."""
 
 from autodeep.ensemble.selection import bootstrap_selection, greedy_selection, validation_loss
 

@@ -108,13 +108,15 @@ def bootstrap_selection(predictions: Sequence[Sequence[np.ndarray]], targets: Se
     if len(targets) != len(losses) or len(targets) != len(predictions[0]):
         raise ValueError(f"bootstrap_selection needs one target array and one loss per output; received "
                          f"{len(predictions[0])} outputs, {len(targets)} targets and {len(losses)} losses.")
+    targets = [np.asarray(t) for t in targets]
+    predictions = [[np.asarray(p) for p in preds] for preds in predictions]
     n_rows = len(targets[0])
     rng = np.random.default_rng(seed)
     totals: dict[int, float] = {}
     for _ in range(bags):
         rows = rng.integers(0, n_rows, n_rows)
-        ys = [np.asarray(t)[rows] for t in targets]
-        resampled = [[np.asarray(p)[rows] for p in preds] for preds in predictions]
+        ys = [t[rows] for t in targets]
+        resampled = [[p[rows] for p in preds] for preds in predictions]
         chosen = greedy_selection(resampled, lambda outs: sum(f(y, o) for f, y, o in zip(losses, ys, outs)),
                                   max_size=max_size)
         for i, w in chosen.items():
