@@ -81,7 +81,7 @@ def autodeep_detail(model) -> str:
     """Trials finished, ensemble members (how many were bagged, refit or kept as trained), and each head's
     neighbour-blend decision."""
     trials = model.tuner_results
-    final = model._predictor.manifest["info"]["final"]
+    final = model.predictor_.manifest["info"]["final"]
     blends = []
     for b in final.get("retrieval") or []:
         gain = b.get("held_out_gain")

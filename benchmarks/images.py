@@ -91,7 +91,7 @@ def run_one(args) -> dict:
             with C.Timer() as timer:
                 clf.fit(x_tr, y_tr)
                 predicted = clf.predict(x_te)
-        manifest = json.loads((clf._require_fitted().path / "manifest.json").read_text())
+        manifest = json.loads((clf.predictor_.path / "manifest.json").read_text())
         info = manifest["info"]
         row.update(accuracy=float(np.mean(np.asarray(predicted).astype(str) == np.asarray(y_te).astype(str))),
                    wall_s=timer.seconds, trials=len(clf.tuner_results), final=info["final"]["kind"],

@@ -80,7 +80,7 @@ def auc(y, p) -> float:
 
 def input_specs(clf) -> dict:
     """The fitted inputs' specs, as the fit passed them to ``graph.build``."""
-    return {node.name: pre.specs() for node, pre in zip(clf._graph.inputs, clf._predictor.preprocessors)}
+    return {node.name: pre.specs() for node, pre in zip(clf.graph_.inputs, clf.predictor_.preprocessors)}
 
 
 def candidates(clf, x_train, y_train, x_test):
@@ -95,7 +95,7 @@ def candidates(clf, x_train, y_train, x_test):
     from autodeep.train import quiet_optimizer_state
     from autodeep.train.batches import predict_model
 
-    graph, project, predictor, study = clf._graph, clf._project, clf._predictor, clf.study_
+    graph, project, predictor, study = clf.graph_, clf.project_, clf.predictor_, clf.study_
     specs = input_specs(clf)
     codec = predictor.codecs[0]
     y_all = np.asarray(predictor.targets(y_train)).reshape(len(x_train), -1)[:, -1]
@@ -239,13 +239,13 @@ def neighbour_arrays(clf, x_train, y_train, x_test, val_idx) -> dict:
     blend uses) and the fit's choice (``tau``, ``prior``; NaN when it kept none). Empty when the fit did
     not try a blend (an input that is not a table, or more rows than ``neighbours.MAX_ROWS``)."""
     from autodeep.ensemble.retrieval import row_distances
-    from autodeep.tasks import neighbours
+    from autodeep.ensemble import neighbours
 
-    keys = [k for k, _ in neighbours.retrieval_keys(clf._graph, input_specs(clf))]
+    keys = [k for k, _ in neighbours.retrieval_keys(clf.graph_, input_specs(clf))]
     if not keys or len(x_train) > neighbours.MAX_ROWS:
         return {}
-    info = (clf._predictor.manifest["info"]["final"].get("retrieval") or [{}])[0]
-    predictor = clf._predictor
+    info = (clf.predictor_.manifest["info"]["final"].get("retrieval") or [{}])[0]
+    predictor = clf.predictor_
     ref, query = predictor.transform(x_train), predictor.transform(x_test)
     y_ref = np.asarray(predictor.targets(y_train), dtype="float64").reshape(len(x_train), -1)
     fit_idx = np.setdiff1d(np.arange(len(x_train)), val_idx)

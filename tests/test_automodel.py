@@ -60,8 +60,8 @@ def test_issue_program_multi_input_multi_output_with_unconnected_heads(tmp_path,
     predicted_labels, predicted_scores = model.predict([images[:8], table[:8]])
 
     # the heads went where the user's wiring ends (merged), not onto a default graph
-    assert all(head.inputs == [merged] for head in model._graph.heads)
-    kinds = {type(b).__name__ for b in model._graph.blocks}
+    assert all(head.inputs == [merged] for head in model.graph_.heads)
+    kinds = {type(b).__name__ for b in model.graph_.blocks}
     assert {"ConvBlock", type(branch).__name__, "Normalization", "DenseBlock"} <= kinds and "ImageBlock" not in kinds
     if second_branch == "resnet_v2":
         version = model.study_.trials[0].params["res_net_block_1/version"]
@@ -183,7 +183,7 @@ def test_structured_classifier_with_column_types_and_validation_split(tmp_path, 
     clf = ak.StructuredDataClassifier(column_types={"installment_commitment": "categorical", "age": "numerical"},
                                       max_trials=1, overwrite=True, directory=tmp_path, **QUIET)
     clf.fit(x, y, epochs=1, validation_split=0.25)
-    table = clf._predictor.preprocessors[0].table_
+    table = clf.predictor_.preprocessors[0].table_
     assert "installment_commitment" in table.categorical_columns_  # a number column, encoded as a category
     assert "age" not in table.categorical_columns_
     predicted = clf.predict(x.tail(5))
@@ -271,19 +271,24 @@ def test_fit_predict_evaluate_take_autokeras_arguments_and_custom_objects_load_l
                                              (ak.Hyperband, "hyperband"), ("random", "random"),
                                              (ak.RandomSearch(seed=7), "random")])
 def test_tuner_classes_and_instances_name_a_strategy(tuner, strategy):
+    from autodeep.fit.settings import check_settings
+
     model = ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=tuner)
-    assert model.tuner == strategy
+    assert model.tuner is tuner  # stored as given; fit checks and resolves it
+    settings = check_settings(model)
+    assert settings.tuner == strategy
     if isinstance(tuner, ak.RandomSearch):
-        assert model.seed == 7  # the tuner's seed is used when AutoModel gets none
+        assert settings.seed == 7  # the tuner's seed is used when AutoModel gets none
 
 
 def test_bad_tuner_and_resnet_version_errors_name_the_argument():
+    x, y = np.zeros((4, 1), "float32"), np.zeros(4)
     with pytest.raises(TypeError, match=r"tuner must be one of .* received <class 'int'>"):
-        ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=int)
+        ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=int).fit(x, y)
     with pytest.raises(ValueError, match=r"version must be one of \['v1', 'v2', 'resnet50'.*received 'v3'"):
         ak.ResNetBlock(version="v3")
     with pytest.raises(TypeError, match="hyperparameters must be a dict"):
-        ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), hyperparameters=[("units", 3)])
+        ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), hyperparameters=[("units", 3)]).fit(x, y)
 
 
 # -- wiring errors that are new with unconnected heads ---------------------------------------------

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import autodeep as ak
 from autodeep.data import TabularPreprocessor, read_table
 from autodeep.tasks.preprocessing import ArrayPreprocessor, TablePreprocessor
-from autodeep.tasks.targets import TargetCodec
+from autodeep.data import TargetCodec
 
 CLEAR = (ValueError, TypeError)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,7 @@ import autodeep as ak
 from autodeep.blocks.image import stage_range
 from autodeep.data.image_preprocessor import ImagePreprocessor
 from autodeep.data.images import ImageFiles
-from autodeep.data.rows import LazyRows, RowConcat, concat_rows, is_lazy, read_rows, take_rows_of
+from autodeep.data.rows import LazyRows, RowConcat, concat_rows, is_lazy, read_rows, take_rows
 from autodeep.graph import Graph, HyperParameters
 from autodeep.train.batches import predict_model, row_batches
 
@@ -75,7 +75,7 @@ def test_folder_is_streamed_with_corrupt_grayscale_and_resized_files(photo_folde
         warnings.simplefilter("always")
         clf.fit(str(photo_folder))
     assert any("broken.png" in str(w.message) for w in caught)  # reported by name, left out
-    predictor = clf._require_fitted()
+    predictor = clf.predictor_
     pre = predictor.preprocessors[0]
     assert pre.size_ == (16, 16) and pre.channels_ == 3  # the most common size; RGB since some files are colour
     streamed = predictor.transform(str(photo_folder))["image_input__images"]
@@ -100,7 +100,7 @@ def test_regressor_on_float_images(tmp_path):
     reg = ak.ImageRegressor(directory=tmp_path, refit=False, **FAST)
     predictions = reg.fit(x, y).predict(x[:5])
     assert predictions.shape == (5,) and np.isfinite(predictions).all()
-    assert reg._require_fitted().preprocessors[0].scale_ == pytest.approx(float(x.max()))
+    assert reg.predictor_.preprocessors[0].scale_ == pytest.approx(float(x.max()))
 
 
 def test_bad_inputs_name_the_argument(tmp_path):
@@ -230,7 +230,7 @@ def test_lazy_rows_split_concat_and_batches(tmp_path):
             return np.stack([index, index], axis=1).astype("float32")
 
     rows = Counter()
-    part = take_rows_of(rows, np.array([7, 2, 5]))
+    part = take_rows(rows, np.array([7, 2, 5]))
     assert is_lazy({"a": part}) and not is_lazy({"a": np.zeros(3)})
     assert read_rows(part, np.array([0, 2]))[:, 0].tolist() == [7.0, 5.0]
     both = concat_rows(part, np.full((2, 2), 99.0, "float32"))

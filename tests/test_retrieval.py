@@ -10,7 +10,7 @@ import autodeep as ak
 from autodeep.blocks.layers import NeighbourBlend
 from autodeep.ensemble import validation_loss
 from autodeep.ensemble.retrieval import blend, choose_blend, rank_loss, row_distances
-from autodeep.tasks import neighbours
+from autodeep.ensemble import neighbours
 
 
 def memorised_table(n_unique=120, repeats=5, seed=0):
@@ -79,9 +79,9 @@ def test_classifier_exports_a_blend_that_recalls_repeated_rows(tmp_path):
     common = dict(max_trials=1, epochs=2, verbose=0, seed=0, bagging_folds=0)
     clf = ak.StructuredDataClassifier(directory=tmp_path / "on", **common).fit(x[seen], y[seen])
     plain = ak.StructuredDataClassifier(directory=tmp_path / "off", retrieval=False, **common).fit(x[seen], y[seen])
-    used = clf._predictor.manifest["info"]["final"]["retrieval"]
+    used = clf.predictor_.manifest["info"]["final"]["retrieval"]
     assert used[0]["used"] and used[0]["gain"] >= 0.005
-    assert "retrieval" not in plain._predictor.manifest["info"]["final"]
+    assert "retrieval" not in plain.predictor_.manifest["info"]["final"]
     assert any(type(layer).__name__ == "NeighbourBlend" for layer in clf.export_model().layers)
     # the labels are noise to the features, so only the blend gets the training rows right
     assert (clf.predict(x[seen]) == y[seen]).mean() > 0.9
@@ -99,29 +99,33 @@ def test_regressor_and_multiclass_heads_are_blended(tmp_path):
     values = np.random.default_rng(4).normal(size=80)[rows] * 10 + 50  # a value per distinct row
     reg = ak.StructuredDataRegressor(directory=tmp_path / "reg", max_trials=1, epochs=2, verbose=0, seed=0,
                                      bagging_folds=0).fit(x, values)
-    assert reg._predictor.manifest["info"]["final"]["retrieval"][0]["used"]
+    assert reg.predictor_.manifest["info"]["final"]["retrieval"][0]["used"]
     assert np.sqrt(np.mean((reg.predict(x) - values) ** 2)) < 3.0  # the values' spread is 10
     classes = np.array(["p", "q", "r"])[np.random.default_rng(5).integers(0, 3, 80)[rows]]
     clf = ak.StructuredDataClassifier(directory=tmp_path / "multi", max_trials=1, epochs=2, verbose=0, seed=0,
                                       bagging_folds=0).fit(x, classes)
-    assert clf._predictor.manifest["info"]["final"]["retrieval"][0]["used"]
+    assert clf.predictor_.manifest["info"]["final"]["retrieval"][0]["used"]
     assert (clf.predict(x) == classes).mean() > 0.9
 
 
 def test_retrieval_argument_and_when_it_is_tried(tmp_path):
+    from autodeep.fit.blend import blend_keys
+    from autodeep.fit.prepare import PreparedData
+
     with pytest.raises(ValueError, match="retrieval must be 'auto', True or False; received 'yes'"):
-        ak.StructuredDataClassifier(retrieval="yes")
+        ak.StructuredDataClassifier(retrieval="yes", directory=tmp_path).fit(np.zeros((4, 1)), [0, 1, 0, 1])
     clf = ak.StructuredDataClassifier(directory=tmp_path, verbose=0)
     graph = clf._build_graph()
     specs = {graph.inputs[0].name: {"features": {"numerical": ((3,), "float32"), "categorical": ((0,), "int32")}}}
-    arrays = {"x": np.zeros((10, 2))}
+
+    def data(n_rows):
+        return PreparedData([], [], specs, {"x": np.zeros((n_rows, 2))}, None, {"x": np.zeros((0, 2))}, None)
+
     key = f"{graph.inputs[0].name}__numerical"
-    assert clf._retrieval_keys(graph, specs, arrays, 100) == [(key, "numeric")]  # empty arrays are skipped
-    assert clf._retrieval_keys(graph, specs, arrays, neighbours.MAX_ROWS + 1) == []
-    big = ak.StructuredDataClassifier(directory=tmp_path, retrieval=True)
-    assert big._retrieval_keys(graph, specs, arrays, neighbours.MAX_ROWS + 1) == [(key, "numeric")]
-    assert ak.StructuredDataClassifier(directory=tmp_path, retrieval=False)._retrieval_keys(
-        graph, specs, arrays, 100) == []
+    assert blend_keys("auto", graph, data(100)) == [(key, "numeric")]  # empty arrays are skipped
+    assert blend_keys("auto", graph, data(neighbours.MAX_ROWS + 1)) == []
+    assert blend_keys(True, graph, data(neighbours.MAX_ROWS + 1)) == [(key, "numeric")]
+    assert blend_keys(False, graph, data(100)) == []
     image = ak.ImageClassifier(directory=tmp_path)
     image_graph = image._build_graph()
     assert neighbours.retrieval_keys(image_graph, {}) == []  # only structured data is blended
@@ -135,7 +139,7 @@ def test_two_heads_blend_separately_and_export_one_model(tmp_path):
     model = ak.AutoModel(node, [ak.ClassificationHead(name="label")(body), ak.RegressionHead(name="value")(body)],
                          max_trials=1, directory=tmp_path, seed=0, verbose=0, bagging_folds=0)
     model.fit(x, [labels, values], epochs=2)
-    used = [c["used"] for c in model._predictor.manifest["info"]["final"]["retrieval"]]
+    used = [c["used"] for c in model.predictor_.manifest["info"]["final"]["retrieval"]]
     assert used == [True, True]
     predicted_labels, predicted_values = model.predict(x)
     assert (predicted_labels.ravel() == labels).mean() > 0.9
@@ -149,12 +153,13 @@ def test_member_predictions_are_weighted_and_missing_files_turn_blending_off(tmp
 
     stored = {0: [np.ones((2, 1))], 1: [np.zeros((2, 1))], 2: []}  # trial 2's predictions were never written
     project = SimpleNamespace(load_val_predictions=lambda number: stored[number])
-    clf = ak.StructuredDataClassifier(directory=tmp_path, verbose=0)
-    graph = clf._build_graph()
+    from autodeep.fit.members import member_predictions
+
+    graph = ak.StructuredDataClassifier(directory=tmp_path, verbose=0)._build_graph()
     trial = lambda number: SimpleNamespace(number=number)  # noqa: E731
-    averaged = clf._member_predictions(graph, [(trial(0), 3.0), (trial(1), 1.0)], project)
+    averaged = member_predictions(graph, [(trial(0), 3.0), (trial(1), 1.0)], project)
     np.testing.assert_allclose(averaged[0], np.full((2, 1), 0.75))
-    assert clf._member_predictions(graph, [(trial(0), 1.0), (trial(2), 1.0)], project) is None
+    assert member_predictions(graph, [(trial(0), 1.0), (trial(2), 1.0)], project) is None
 
 
 def test_binary_heads_choose_their_blend_by_ranking():

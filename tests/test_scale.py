@@ -237,7 +237,7 @@ def test_kill_9_mid_trial_then_resume_loses_and_reruns_nothing(tmp_path):
     assert trials[killed[0]].state == optuna.trial.TrialState.FAIL
     assert trials[killed[0]].user_attrs["error"].startswith("interrupted")
     assert not (tmp_path / "k" / "trials" / f"trial_{killed[0]:04d}" / "metrics.json").exists()
-    info = model._predictor.manifest["info"]
+    info = model.predictor_.manifest["info"]
     assert info["best_trial"] == model.study_.best_trial.number and info["best_score"] == model.study_.best_value
     assert np.all(np.isfinite(model.evaluate(x, y)))  # the export serves predictions
 
@@ -272,7 +272,7 @@ def test_nan_loss_and_out_of_memory_trials_are_recorded_and_the_search_goes_on(t
     assert [t.state.name for t in trials] == ["FAIL", "FAIL", "COMPLETE"]
     assert "nan" in trials[0].user_attrs["error"].lower()
     assert trials[1].user_attrs["error"] == "MemoryError: out of memory (simulated)"
-    assert model._predictor.manifest["info"]["best_trial"] == 2
+    assert model.predictor_.manifest["info"]["best_trial"] == 2
 
     ExplodingSearch.modes = ("nan", "oom", "nan", "ok")
     inp = ak.Input()

@@ -70,12 +70,12 @@ def test_exported_members_are_the_bootstrap_selection_of_the_trials(small_credit
     clf = ak.StructuredDataClassifier(directory=tmp_path, max_trials=4, epochs=2, verbose=0, seed=3, refit=False,
                                       retrieval=False)
     clf.fit(x, y)
-    final = clf._predictor.manifest["info"]["final"]
+    final = clf.predictor_.manifest["info"]["final"]
     # the exporter's choice, replayed from what the search left on disk: the trials' validation predictions
-    _, val_idx = train_validation_split(len(x), y=clf._predictor.codecs[0].encode(y), seed=3)
-    y_val = np.asarray(clf._predictor.targets(y))[val_idx]
+    _, val_idx = train_validation_split(len(x), y=clf.predictor_.codecs[0].encode(y), seed=3)
+    y_val = np.asarray(clf.predictor_.targets(y))[val_idx]
     trials = sorted((t for t in clf.study_.trials if t.value is not None), key=lambda t: t.value)
-    predictions = [clf._project.load_val_predictions(t.number) for t in trials]
+    predictions = [clf.project_.load_val_predictions(t.number) for t in trials]
     expected = bootstrap_selection(predictions, [y_val], [validation_loss("binary")], max_size=5, seed=3)
     chosen = {trials[i].number: w for i, w in expected.items()}
     assert dict(zip(final["members"], final["weights"])) == pytest.approx(chosen)
@@ -111,10 +111,10 @@ def test_numpy_inputs_with_column_types_and_numpy_predict(tmp_path):
     clf = ak.StructuredDataClassifier(column_names=["a", "b"], column_types={"b": "categorical"},
                                       directory=tmp_path, **FAST)
     clf.fit(x[:150], y[:150], validation_data=(x[150:], y[150:]))
-    assert clf._predictor.manifest["info"]["final"]["rows"] == 200  # refit on train + validation_data
+    assert clf.predictor_.manifest["info"]["final"]["rows"] == 200  # refit on train + validation_data
     pred = clf.predict(x[:5])
     assert pred.dtype.kind == "i" and set(pred) <= {0, 1}
-    table = clf._predictor.preprocessors[0].table_
+    table = clf.predictor_.preprocessors[0].table_
     assert table.column_types_ == {"a": "numerical", "b": "categorical"}
 
 
@@ -141,11 +141,15 @@ def test_bad_inputs_get_clear_errors(small_credit, tmp_path):
         ak.StructuredDataClassifier(column_types={"no_such_column": "categorical"}, directory=tmp_path,
                                     **FAST).fit(x, y)
     with pytest.raises(TypeError, match="max_trials must be an integer"):
-        ak.StructuredDataClassifier(max_trials="ten")
+        ak.StructuredDataClassifier(max_trials="ten", directory=tmp_path).fit(x, y)  # checked when fit starts
     with pytest.raises(ValueError, match="time_limit must be a number > 0"):
-        ak.StructuredDataClassifier(time_limit=-5)
+        ak.StructuredDataClassifier(time_limit=-5, directory=tmp_path).fit(x, y)
     with pytest.raises(ValueError, match="tuner must be one of"):
-        ak.StructuredDataClassifier(tuner="genetic")
+        ak.StructuredDataClassifier(tuner="genetic", directory=tmp_path).fit(x, y)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'max_trial'; did you mean 'max_trials'"):
+        ak.StructuredDataClassifier(max_trial=5)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'; did you mean 'epochs'"):
+        clf.fit(x, y, epoch=1)
     with pytest.raises(RuntimeError, match="not fitted yet"):
         clf.predict(x)
     clf.fit(x, y)
@@ -214,7 +218,7 @@ def test_bagging_exports_the_trial_and_its_fold_models(small_credit, tmp_path):
     x, y = small_credit.drop(columns="class"), small_credit["class"]
     clf = ak.StructuredDataClassifier(directory=tmp_path, bagging_folds=3, ensemble_size=1, retrieval=False, **FAST)
     clf.fit(x, y)
-    final = clf._predictor.manifest["info"]["final"]
+    final = clf.predictor_.manifest["info"]["final"]
     assert final["kind"] == "bagged" and final["models_per_member"] == [4] and final["rows"] == len(x)
     exported = clf.export_model()
     members = [layer for layer in exported.layers if isinstance(layer, keras.Model)]
@@ -222,7 +226,7 @@ def test_bagging_exports_the_trial_and_its_fold_models(small_credit, tmp_path):
     average = next(layer for layer in exported.layers if type(layer).__name__ == "WeightedAverage")
     np.testing.assert_allclose(average.member_weights, [0.25] * 4)
     # the fold models were trained: they disagree with each other and with the trial's weights
-    inputs = clf._predictor.transform(x.head(20))
+    inputs = clf.predictor_.transform(x.head(20))
     outs = [np.asarray(m.predict(inputs, verbose=0)) for m in members]
     assert all(not np.allclose(outs[0], o, atol=1e-4) for o in outs[1:])
     np.testing.assert_allclose(np.mean(outs, axis=0)[:, 0], clf.predict_proba(x.head(20))[:, 1], atol=1e-5)
@@ -231,33 +235,33 @@ def test_bagging_exports_the_trial_and_its_fold_models(small_credit, tmp_path):
 
 
 def test_bagging_auto_bags_small_in_memory_tables_trained_with_early_stopping(tmp_path):
-    from autodeep.tasks.auto_model import BAGGING_FOLDS, BAGGING_MAX_ROWS
+    from autodeep.fit.budget import BAGGING_FOLDS, BAGGING_MAX_ROWS, bagging_folds
 
-    clf = ak.StructuredDataClassifier(directory=tmp_path, verbose=0)
-    arrays = {"x": np.zeros((10, 2))}
-    assert clf._bagging(1_000, None, arrays) == BAGGING_FOLDS
-    assert clf._bagging(1_000, 5, arrays) == 0  # fixed epochs: the user wants quick fits
-    assert clf._bagging(BAGGING_MAX_ROWS + 1, None, arrays) == 0  # large tables are refit once
-    assert ak.StructuredDataClassifier(directory=tmp_path, refit=False)._bagging(1_000, None, arrays) == 0
-    assert ak.StructuredDataClassifier(directory=tmp_path, bagging_folds=0)._bagging(1_000, None, arrays) == 0
-    assert ak.StructuredDataClassifier(directory=tmp_path, bagging_folds=3)._bagging(10**6, 5, arrays) == 3
+    assert bagging_folds("auto", True, 1_000, None, lazy=False) == BAGGING_FOLDS
+    assert bagging_folds("auto", True, 1_000, 5, lazy=False) == 0  # fixed epochs: the user wants quick fits
+    assert bagging_folds("auto", True, BAGGING_MAX_ROWS + 1, None, lazy=False) == 0  # large tables are refit once
+    assert bagging_folds("auto", True, 1_000, None, lazy=True) == 0  # streamed rows are refit once
+    assert bagging_folds("auto", False, 1_000, None, lazy=False) == 0  # refit=False
+    assert bagging_folds(0, True, 1_000, None, lazy=False) == 0
+    assert bagging_folds(3, True, 10**6, 5, lazy=False) == 3
+    x, y = np.zeros((4, 1)), [0, 1, 0, 1]
     with pytest.raises(ValueError, match="bagging_folds"):
-        ak.StructuredDataClassifier(bagging_folds=1)
+        ak.StructuredDataClassifier(bagging_folds=1, directory=tmp_path).fit(x, y)
     with pytest.raises(ValueError, match="bagging_folds"):
-        ak.StructuredDataClassifier(bagging_folds=-2)
+        ak.StructuredDataClassifier(bagging_folds=-2, directory=tmp_path).fit(x, y)
 
 
 def test_fold_indices_cover_every_row_once_and_keep_class_shares():
-    from autodeep.tasks.auto_model import _fold_indices
+    from autodeep.fit.final import fold_indices
 
     y = np.array([0] * 80 + [1] * 20)
-    folds = _fold_indices(y, 100, 5, seed=0)
+    folds = fold_indices(y, 100, 5, seed=0)
     stops = np.concatenate([stop for _, stop in folds])
     assert len(folds) == 5 and sorted(stops.tolist()) == list(range(100))
     for fit, stop in folds:
         assert not set(fit) & set(stop) and y[stop].sum() == 4  # stratified: 4 of the 20 positives each
     # regression targets (no class labels): plain folds
-    assert sorted(np.concatenate([s for _, s in _fold_indices(None, 50, 3, seed=0)]).tolist()) == list(range(50))
+    assert sorted(np.concatenate([s for _, s in fold_indices(None, 50, 3, seed=0)]).tolist()) == list(range(50))
 
 
 def test_hard_table_high_cardinality_wide_missing_and_imbalanced(tmp_path):
@@ -277,7 +281,7 @@ def test_hard_table_high_cardinality_wide_missing_and_imbalanced(tmp_path):
     train, test = np.arange(1_500), np.arange(1_500, n)
     clf = ak.StructuredDataClassifier(directory=tmp_path, max_trials=1, epochs=5, verbose=0, seed=0)
     clf.fit(frame.iloc[train], y[train])
-    table = clf._predictor.preprocessors[0].table_
+    table = clf.predictor_.preprocessors[0].table_
     assert table.cardinalities_[table.categorical_columns_.index("resource")] <= 1_001  # capped vocabulary
     assert table.n_numerical_features_ == 201 + 201  # each numeric column had gaps: one missing flag each
     proba = clf.predict_proba(frame.iloc[test])  # mostly unseen resource ids

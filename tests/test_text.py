@@ -183,7 +183,7 @@ def test_text_regressor_and_sentence_pair_auto_model(tmp_path):
     pair = ak.AutoModel(inputs=[ak.TextInput(), ak.TextInput()], outputs=ak.RegressionHead(), directory=tmp_path,
                         project_name="pair", **FAST)
     pair.fit([first, second], np.array(score), epochs=30)
-    assert [type(b).__name__ for b in pair._graph.blocks] == ["TextBlock", "RegressionHead"]  # one shared encoder
+    assert [type(b).__name__ for b in pair.graph_.blocks] == ["TextBlock", "RegressionHead"]  # one shared encoder
     predicted = pair.predict([first, second])
     assert np.corrcoef(predicted, score)[0, 1] > 0.8  # the TF-IDF overlap of the two texts is learned
     loaded = ak.load_model(pair.save(tmp_path / "pair_model"))

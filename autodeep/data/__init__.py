@@ -4,7 +4,7 @@ from autodeep.data.adapters import SUPPORTED_SUFFIXES, check_lengths, read_table
 from autodeep.data.analysis import CATEGORICAL, NUMERICAL, check_target, infer_column_types
 from autodeep.data.split import train_validation_split
 from autodeep.data.tabular import TabularPreprocessor
-from autodeep.data.targets import ClassEncoder, TargetScaler
+from autodeep.data.targets import ClassEncoder, TargetCodec, TargetScaler
 
 __all__ = [
     "CATEGORICAL",
@@ -12,6 +12,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "ClassEncoder",
     "TabularPreprocessor",
+    "TargetCodec",
     "TargetScaler",
     "check_lengths",
     "check_target",

@@ -11,6 +11,16 @@ import pandas as pd
 SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".pq")
 
 
+def plain(value):
+    """A numpy scalar as the Python value it holds (for messages and JSON); anything else unchanged.
+
+    Example:
+        >>> plain(np.int64(3)), plain("a")
+        (3, 'a')
+    """
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _preview(names, limit: int = 10) -> str:
     names = list(names)
     shown = ", ".join(repr(n) for n in names[:limit])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from autodeep.data.adapters import plain
+
 NUMERICAL = "numerical"
 CATEGORICAL = "categorical"
 COLUMN_TYPES = (NUMERICAL, CATEGORICAL)
@@ -67,10 +69,6 @@ def infer_column_types(df: pd.DataFrame, column_types: dict | None = None) -> di
     return types
 
 
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def check_target(y, task: str) -> None:
     """Raise ValueError when targets cannot train ``task`` ("classification" or "regression").
 
@@ -91,7 +89,7 @@ def check_target(y, task: str) -> None:
             values = y.astype("float64")
         except (TypeError, ValueError):
             raise ValueError(f"y must be numeric for regression; received values of dtype {y.dtype}, "
-                             f"e.g. {_plain(y.flat[0])!r}.") from None
+                             f"e.g. {plain(y.flat[0])!r}.") from None
         bad = ~np.isfinite(values)
         what = "NaN or infinite"
     else:
@@ -104,4 +102,4 @@ def check_target(y, task: str) -> None:
     if task == "classification" and y.ndim == 1:
         classes = pd.unique(y)
         if len(classes) < 2:
-            raise ValueError(f"y has a single class {_plain(classes[0])!r}; classification needs at least two.")
+            raise ValueError(f"y has a single class {plain(classes[0])!r}; classification needs at least two.")

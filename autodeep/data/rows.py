@@ -24,7 +24,7 @@ class LazyRows:
         ...     row_shape, dtype = (1,), np.dtype("float32")
         ...     def __len__(self): return 10
         ...     def read(self, index): return (np.asarray(index, "float32") ** 2)[:, None]
-        >>> rows = take_rows_of(Squares(), np.array([3, 4]))
+        >>> rows = take_rows(Squares(), np.array([3, 4]))
         >>> read_rows(rows, np.array([1])).tolist()
         [[16.0]]
     """
@@ -94,13 +94,35 @@ def read_rows(value, index: np.ndarray) -> np.ndarray:
     return value.read(index) if isinstance(value, LazyRows) else value[index]
 
 
-def take_rows_of(value, index: np.ndarray):
-    """Rows ``index``: an array for arrays, a lazy view for ``LazyRows``."""
-    return RowSubset(value, index) if isinstance(value, LazyRows) else value[index]
+def take_rows(value, index: np.ndarray):
+    """Rows ``index`` (positions) of a dict of inputs (each one's), a pandas object, an array, a ``LazyRows``
+    (a lazy view, nothing read) or a list.
+
+    Example:
+        >>> take_rows({"a": np.arange(5), "b": ["p", "q", "r", "s", "t"]}, np.array([4, 0]))
+        {'a': array([4, 0]), 'b': ['t', 'p']}
+    """
+    if isinstance(value, dict):
+        return {k: take_rows(v, index) for k, v in value.items()}
+    if isinstance(value, LazyRows):
+        return RowSubset(value, index)
+    if hasattr(value, "iloc"):
+        return value.iloc[index]
+    if isinstance(value, np.ndarray):
+        return value[index]
+    return [value[i] for i in index]
 
 
 def concat_rows(first, second):
-    """``first`` then ``second``: ``np.concatenate`` for arrays, a lazy concatenation otherwise."""
+    """``first``'s rows then ``second``'s: ``np.concatenate`` for arrays, a lazy concatenation for
+    ``LazyRows``, each entry's for dicts of them (named inputs, multi-head targets).
+
+    Example:
+        >>> concat_rows({"a": np.array([1])}, {"a": np.array([2, 3])})
+        {'a': array([1, 2, 3])}
+    """
+    if isinstance(first, dict):
+        return {k: concat_rows(first[k], second[k]) for k in first}
     if isinstance(first, LazyRows) or isinstance(second, LazyRows):
         return RowConcat(first, second)
     return np.concatenate([first, second])

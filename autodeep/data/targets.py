@@ -1,17 +1,15 @@
-"""Encode targets for training and decode predictions: class labels <-> indices, regression scaling."""
+"""Encode targets for training and decode predictions: class labels <-> indices, regression scaling, and
+``TargetCodec``, which does both for one head."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from autodeep.data.adapters import to_target_array
+from autodeep.data.adapters import plain, to_target_array
+from autodeep.data.analysis import check_target
 
 _LABEL_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _type_name(value) -> str:
@@ -26,7 +24,7 @@ def _sorted_unique(y: np.ndarray) -> np.ndarray:
     try:
         return np.unique(y)
     except TypeError:  # Mixed label types (e.g. ints and strs) have no natural order.
-        unique = list(dict.fromkeys(_plain(v) for v in y))
+        unique = list(dict.fromkeys(plain(v) for v in y))
         return np.array(sorted(unique, key=lambda v: (type(v).__name__, str(v))), dtype=object)
 
 
@@ -52,7 +50,7 @@ class ClassEncoder:
         if self.multi_label_:
             if not np.isin(y, [0, 1]).all():
                 raise ValueError(f"{argument} is 2-D, so it is read as multi-label and must hold only 0 and 1; "
-                                 f"received other values, e.g. {_plain(y[~np.isin(y, [0, 1])][0])!r}.")
+                                 f"received other values, e.g. {plain(y[~np.isin(y, [0, 1])][0])!r}.")
             self.classes_ = np.arange(y.shape[1])
             self.label_dtype_ = y.dtype
         else:
@@ -68,12 +66,12 @@ class ClassEncoder:
                 raise ValueError(f"{argument} must have shape (n, {self.num_classes_}) for this multi-label "
                                  f"encoder; received shape {y.shape}.")
             return y.astype("float32")
-        lookup = {_plain(label): i for i, label in enumerate(self.classes_)}
-        indices = np.array([lookup.get(_plain(v), -1) for v in y], dtype="int32")
+        lookup = {plain(label): i for i, label in enumerate(self.classes_)}
+        indices = np.array([lookup.get(plain(v), -1) for v in y], dtype="int32")
         if (indices < 0).any():
-            unknown = list(dict.fromkeys(_plain(v) for v in y[indices < 0]))
+            unknown = list(dict.fromkeys(plain(v) for v in y[indices < 0]))
             raise ValueError(f"{argument} has labels not seen in fit: {unknown[:10]}; "
-                             f"known classes: {[_plain(c) for c in self.classes_][:20]}.")
+                             f"known classes: {[plain(c) for c in self.classes_][:20]}.")
         return indices
 
     def inverse_transform(self, indices) -> np.ndarray:
@@ -91,7 +89,7 @@ class ClassEncoder:
         if self.multi_label_:
             return {"multi_label": True, "num_classes": int(self.num_classes_),
                     "dtype": self.label_dtype_.str}
-        labels = [_plain(c) for c in self.classes_]
+        labels = [plain(c) for c in self.classes_]
         return {"multi_label": False, "classes": labels, "types": [_type_name(v) for v in labels],
                 "dtype": self.classes_.dtype.str}
 
@@ -162,3 +160,89 @@ class TargetScaler:
         s.mean_ = np.asarray(config["mean"], dtype="float64")
         s.scale_ = np.asarray(config["scale"], dtype="float64")
         return s
+
+#: Largest regression target magnitude: the squared error of float32 training overflows well before float32's max.
+MAX_TARGET = 1e15
+
+
+def _trainable(y, argument: str) -> np.ndarray:
+    values = np.asarray(y, dtype="float64")
+    largest = float(np.max(np.abs(values), initial=0.0))
+    if largest > MAX_TARGET:
+        raise ValueError(f"{argument} has values as large as {largest:.3g}; regression targets must stay within "
+                         f"±{MAX_TARGET:g} (float32 training overflows beyond). Rescale {argument}, e.g. divide it "
+                         f"by a power of ten or take its logarithm.")
+    return values
+
+
+class TargetCodec:
+    """Fits on a head's targets; gives the head its metadata; encodes targets and decodes predictions.
+
+    Example:
+        >>> codec = TargetCodec("classification").fit(["b", "a", "b"])
+        >>> codec.meta()["num_classes"], codec.decode(np.array([[0.9], [0.2]])).tolist()
+        (2, ['b', 'a'])
+    """
+
+    def __init__(self, task: str):
+        self.task = task
+        self.encoder_ = None
+
+    def fit(self, y, argument: str = "y") -> "TargetCodec":
+        y = to_target_array(y, argument=argument)
+        if self.task == "classification":
+            if y.ndim == 1:
+                check_target(y, "classification")
+            self.encoder_ = ClassEncoder().fit(y)
+        else:
+            check_target(y, "regression")
+            self.encoder_ = TargetScaler().fit(_trainable(y, argument))
+        return self
+
+    def meta(self) -> dict:
+        e = self.encoder_
+        if self.task == "classification":
+            return {"num_classes": int(e.num_classes_), "multi_label": bool(getattr(e, "multi_label_", False))}
+        mean = np.atleast_1d(e.mean_).tolist()
+        return {"output_dim": len(mean), "mean": mean, "scale": np.atleast_1d(e.scale_).tolist()}
+
+    def encode(self, y, argument: str = "y") -> np.ndarray:
+        y = to_target_array(y, argument=argument)
+        if self.task == "classification":
+            return self.encoder_.transform(y)
+        check_target(y, "regression")
+        return _trainable(y, argument).astype("float32")
+
+    @property
+    def classes_(self):
+        return np.asarray(self.encoder_.classes_) if self.task == "classification" else None
+
+    def probabilities(self, raw: np.ndarray) -> np.ndarray:
+        """Model output -> ``(n, n_classes)`` probabilities in the order of ``classes_``."""
+        raw = np.asarray(raw, dtype="float64")
+        if getattr(self.encoder_, "multi_label_", False):
+            return raw
+        if raw.ndim == 1 or raw.shape[1] == 1:
+            p = raw.reshape(-1)
+            return np.stack([1.0 - p, p], axis=1)
+        return raw
+
+    def decode(self, raw: np.ndarray) -> np.ndarray:
+        """Model output -> labels in the user's type (classification) or values (regression)."""
+        if self.task == "classification":
+            proba = self.probabilities(raw)
+            if getattr(self.encoder_, "multi_label_", False):
+                return (proba >= 0.5).astype("int32")
+            return self.encoder_.inverse_transform(np.argmax(proba, axis=1))
+        raw = np.asarray(raw)
+        return raw.reshape(-1) if raw.ndim == 2 and raw.shape[1] == 1 else raw
+
+    def get_config(self) -> dict:
+        return {"task": self.task, "encoder": self.encoder_.get_config()}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "TargetCodec":
+        codec = cls(config["task"])
+        encoder_cls = ClassEncoder if codec.task == "classification" else TargetScaler
+        codec.encoder_ = encoder_cls.from_config(config["encoder"])
+        return codec

@@ -13,7 +13,13 @@ from typing import Any
 from autodeep.graph.nodes import Node, unique_name
 
 
-def _snake(name: str) -> str:
+def snake_case(name: str) -> str:
+    """A CamelCase class name in snake_case, as block names are.
+
+    Example:
+        >>> snake_case("StructuredDataBlock")
+        'structured_data_block'
+    """
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
@@ -34,7 +40,7 @@ class Block:
     """
 
     def __init__(self, name: str | None = None, **kwargs):
-        self.name = name or unique_name(_snake(type(self).__name__))
+        self.name = name or unique_name(snake_case(type(self).__name__))
         self.inputs: list[Node] = []
         self.outputs: list[Node] = []
 

@@ -13,7 +13,13 @@ from autodeep.graph.hyperparameters import HyperParameters
 from autodeep.graph.nodes import Input, Node
 
 
-def _as_list(value) -> list:
+def as_list(value) -> list:
+    """``value`` as a list: a list or tuple's items, ``[]`` for ``None``, else ``[value]``.
+
+    Example:
+        >>> as_list((1, 2)), as_list(None), as_list("a")
+        ([1, 2], [], ['a'])
+    """
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]
@@ -40,8 +46,8 @@ class Graph:
     """
 
     def __init__(self, inputs, outputs):
-        self.inputs: list[Input] = _as_list(inputs)
-        self.outputs: list[Node] = _as_list(outputs)
+        self.inputs: list[Input] = as_list(inputs)
+        self.outputs: list[Node] = as_list(outputs)
         if not self.inputs:
             raise GraphError("The graph has no inputs: pass inputs=ak.Input() (or a list of input nodes).")
         if not self.outputs:

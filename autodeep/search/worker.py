@@ -1,7 +1,8 @@
 """Workers: several processes, or machines, run the trials of one search.
 
-``fit`` *publishes* its search: the trial loop's callables (``probe``,
-``run_trial``, the deadline) and the Searcher, serialised with cloudpickle into
+``fit`` *publishes* its search: the Searcher, the trial (an object whose
+``probe`` and ``run`` the loop calls: ``autodeep.fit.trial.TrialRun``) and the
+deadline (``autodeep.fit.budget.Budget``), serialised with cloudpickle into
 ``<project>/workers/payload.pkl``, the preprocessed arrays beside it as
 ``.npy`` files (workers map them read-only instead of copying them), and the
 payload's path in the study's user attributes. ``autodeep worker --study URL``
@@ -21,7 +22,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import optuna
@@ -110,10 +110,11 @@ def load_payload(path) -> dict:
         return _Unpickler(handle, path.parent).load()
 
 
-def publish_search(searcher: Searcher, probe: Callable, run_trial: Callable, deadline, folder) -> optuna.Study:
-    """Write the payload and register it, the budget and the deadline in the study's user attributes."""
+def publish_search(searcher: Searcher, trial, deadline, folder) -> optuna.Study:
+    """Write the payload (exactly ``searcher``, ``trial`` and ``deadline``) and register it, the budget and the
+    deadline in the study's user attributes."""
     study = searcher.open_study()
-    path = save_payload(folder, {"searcher": searcher, "probe": probe, "run_trial": run_trial, "deadline": deadline})
+    path = save_payload(folder, {"searcher": searcher, "trial": trial, "deadline": deadline})
     study.set_user_attr(PAYLOAD_ATTR, str(path))
     study.set_user_attr(MAX_TRIALS_ATTR, searcher.max_trials)
     fixed = deadline(study) if callable(deadline) else deadline
@@ -155,7 +156,8 @@ def run_worker(study: str, study_name: str | None = None, verbose: int = 1) -> o
     searcher.wait_for_workers = False  # the process that called fit waits and exports
     searcher.verbose = verbose
     use_mixed_precision_on_gpu()
-    return searcher.run(payload["probe"], payload["run_trial"], deadline=payload["deadline"])
+    trial = payload["trial"]
+    return searcher.run(trial.probe, trial.run, deadline=payload["deadline"])
 
 
 # -- processes, threads and devices ----------------------------------------------
@@ -257,19 +259,18 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def run_with_workers(searcher: Searcher, probe: Callable, run_trial: Callable, deadline, n_workers: int,
-                     folder, verbose: int = 0) -> optuna.Study:
+def run_with_workers(searcher: Searcher, trial, deadline, n_workers: int, folder, verbose: int = 0) -> optuna.Study:
     """Publish the search, start ``n_workers - 1`` worker processes, run one loop here, and wait for all.
 
     The returned study holds every worker's trials; the caller refits and exports.
     """
-    publish_search(searcher, probe, run_trial, deadline, folder)
+    publish_search(searcher, trial, deadline, folder)
     processes = []
     if n_workers > 1:
         processes = start_workers(n_workers - 1, searcher.storage, searcher.study_name,
                                   threads=max(1, cpu_count() // n_workers), verbose=verbose)
     try:
-        study = searcher.run(probe, run_trial, deadline=deadline)
+        study = searcher.run(trial.probe, trial.run, deadline=deadline)
     except BaseException:
         _stop(processes, timeout=0.0)
         raise

@@ -1,6 +1,6 @@
 """Task classes and ``AutoModel``: orchestration only."""
 
-from autodeep.tasks.artifact import Predictor, load_model
+from autodeep.fit.artifact import Predictor, load_model
 from autodeep.tasks.auto_model import AutoModel
 from autodeep.tasks.structured import StructuredDataClassifier, StructuredDataRegressor
 from autodeep.tasks.image import ImageClassifier, ImageRegressor  # noqa: E402

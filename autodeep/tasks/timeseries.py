@@ -19,7 +19,7 @@ from autodeep.data.timeseries import (SeriesWindows, check_horizon, chronologica
 from autodeep.data.timeseries_preprocessor import TimeseriesPreprocessor
 from autodeep.graph.timeseries_input import TimeseriesInput
 from autodeep.tasks.auto_model import DEFAULT_BLOCKS, AutoModel
-from autodeep.tasks.checks import check_fraction
+from autodeep.data.checks import check_fraction
 from autodeep.tasks.preprocessing import KIND_FACTORIES, register_preprocessor
 
 register_preprocessor(TimeseriesPreprocessor)

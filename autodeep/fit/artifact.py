@@ -23,7 +23,7 @@ import autodeep
 from autodeep.blocks.heads import format_targets
 from autodeep.storage import atomic_write_json, read_json, replace_directory
 from autodeep.tasks.preprocessing import preprocessor_from_config
-from autodeep.tasks.targets import TargetCodec
+from autodeep.data import TargetCodec
 from autodeep.train import quiet_optimizer_state
 from autodeep.train.batches import evaluate_model, predict_model
 
@@ -91,7 +91,8 @@ class Predictor:
         ...                                   directory=__import__("tempfile").mkdtemp())
         >>> df = ak.datasets.load_credit_g().head(200)
         >>> _ = clf.fit(df.drop(columns="class"), df["class"])
-        >>> clf.save(clf.directory + "/exported")
+        >>> clf.save(clf.directory + "/exported").name
+        'exported'
         >>> m = ak.load_model(clf.directory + "/exported")
         >>> m.predict(df.drop(columns="class").head(3)).shape
         (3,)
@@ -143,7 +144,7 @@ class Predictor:
         return cls(path, manifest, model, preprocessors, codecs)
 
     # -- inputs --------------------------------------------------------------
-    def _as_list(self, x, argument: str) -> list:
+    def _per_input(self, x, argument: str) -> list:
         n = len(self.preprocessors)
         if n == 1:
             wrapped = isinstance(x, (list, tuple)) and len(x) == 1 and _is_container(x[0])
@@ -156,7 +157,7 @@ class Predictor:
     def transform(self, x) -> dict[str, np.ndarray]:
         """Raw inputs -> the named arrays the Keras model takes."""
         arrays = {}
-        raws = self._as_list(x, "x")
+        raws = self._per_input(x, "x")
         lengths = set()
         for entry, pre, raw in zip(self.manifest["inputs"], self.preprocessors, raws):
             for key, value in pre.transform(raw).items():

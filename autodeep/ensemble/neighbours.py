@@ -1,6 +1,6 @@
-"""Glue between a fitted search and neighbour blending (``autodeep.ensemble.retrieval``): choose the blend
-of each head on validation rows, then wrap the exported model in ``NeighbourBlend`` layers that carry all
-training rows."""
+"""Neighbour blending for a fitted search (``autodeep.ensemble.retrieval``): which inputs distances are
+taken over, and the blend of each head chosen on validation rows. ``autodeep.fit.blend`` wraps the exported
+model in the layers that apply it."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def reference_targets(head, y: np.ndarray) -> np.ndarray:
     return y.reshape(len(y), -1).astype("float32")
 
 
-def _per_head(graph, targets) -> list:
+def per_head(graph, targets) -> list:
+    """Targets as a list with one entry per head (a dict by head name for several heads, else one array)."""
     return [targets[h.name] for h in graph.heads] if isinstance(targets, dict) else [targets]
 
 
@@ -55,39 +56,11 @@ def choose_blends(graph, keys, val_predictions: list, arrays_tr: dict, targets_t
     The reference is the training rows only: the validation predictions come from models fit on them."""
     distances = row_distances([arrays_va[k] for k, _ in keys], [arrays_tr[k] for k, _ in keys])
     choices = []
-    for head, prediction, y_tr, y_va in zip(graph.heads, val_predictions, _per_head(graph, targets_tr),
-                                            _per_head(graph, targets_va)):
+    for head, prediction, y_tr, y_va in zip(graph.heads, val_predictions, per_head(graph, targets_tr),
+                                            per_head(graph, targets_va)):
         if head.target_format not in BLENDABLE:
             choices.append({"used": False, "reason": f"target_format {head.target_format!r}"})
             continue
         choices.append(choose_blend(distances, reference_targets(head, y_tr), prediction, y_va,
                                     blend_criterion(head.target_format), seed=seed))
     return choices
-
-
-def attach_blends(graph, specs: dict, model, keys, choices: list[dict], x_all: dict, y_all):
-    """``model`` wrapped so that each head with a used blend passes through a ``NeighbourBlend`` that holds
-    ``x_all``'s rows and targets; other heads pass through unchanged. The result is compiled like the model."""
-    import keras
-
-    from autodeep.blocks.layers import NeighbourBlend
-    from autodeep.graph import HyperParameters
-
-    inputs = graph.keras_inputs(specs)
-    outputs = model(inputs)
-    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    final = []
-    for head, output, choice, y in zip(graph.heads, outputs, choices, _per_head(graph, y_all)):
-        if not choice["used"]:
-            final.append(keras.layers.Identity(name=head.name)(output))
-            continue
-        targets = reference_targets(head, y)
-        references = [np.asarray(x_all[k], dtype="float32").reshape(len(targets), -1) for k, _ in keys]
-        layer = NeighbourBlend(choice["tau"], choice["prior"], [kind for _, kind in keys],
-                               reference_rows=len(targets), columns=[r.shape[1] for r in references],
-                               outputs=targets.shape[1], name=head.name)
-        final.append(layer([output] + [inputs[k] for k, _ in keys]))
-        layer.set_weights(references + [targets])
-    wrapped = keras.Model(inputs=inputs, outputs=final if len(final) > 1 else final[0])
-    graph.compile(wrapped, HyperParameters())
-    return wrapped

@@ -1,0 +1,137 @@
+"""The final model: each chosen trial bagged, refit on all rows, or kept with its trial weights (as the
+``Budget`` allows), the members averaged into one Keras model, and neighbour blending attached when it
+helps. Returns the model and the ``final`` record the manifest keeps."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autodeep.blocks.layers import WeightedAverage
+from autodeep.data.rows import take_rows
+from autodeep.fit.blend import attach_blends, choose_blends
+from autodeep.fit.budget import Budget
+from autodeep.fit.prepare import PreparedData
+from autodeep.fit.trial import TrialRun
+from autodeep.graph import HyperParameters
+from autodeep.train import fit_model, quiet_optimizer_state
+
+RETRIEVAL_FIELDS = ("used", "tau", "prior", "gain", "held_out_gain")  # of each head's blend, kept in the manifest
+
+
+def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget: Budget, refit: bool,
+                retrieval="auto"):
+    """``(model, final)``: the model to export for ``members`` (``[(trial, weight)]``, heaviest first: they
+    get the time first) and the record of how it was made."""
+    graph, seed = run.graph, run.seed or 0
+    keys, blends = choose_blends(retrieval, graph, data, members, run.project, seed=seed)
+    x_all, y_all = data.all_rows() if refit or keys else (None, None)
+    folds = fold_indices(class_labels(graph, y_all), data.n_tr + data.n_va, budget.folds, seed) if budget.folds else []
+    models, weights, how = [], [], []
+    for i, (trial, weight) in enumerate(members):
+        bag, kind = member_models(i, trial, run, budget, refit, x_all, y_all, folds)
+        models.append(bag)
+        weights += [weight / len(bag)] * len(bag)
+        how.append(kind)
+    final = _record(members, models, how, data, refit, budget.folds)
+    models = [m for bag in models for m in bag]
+    model = models[0] if len(models) == 1 else average_models(graph, data.specs, models, weights)
+    if keys:
+        final["retrieval"] = [{k: c.get(k) for k in RETRIEVAL_FIELDS} for c in blends]
+        if any(c["used"] for c in blends):
+            model = attach_blends(graph, data.specs, model, keys, blends, x_all, y_all)
+    return model, final
+
+
+def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_all, y_all,
+                  folds: list) -> tuple[list, str]:
+    """The models of member ``i`` and how they were made: ``"bagged"`` (fold models and the trial's own),
+    ``"refit"`` (one model on all rows) or ``"trial_weights"``."""
+    bag = []
+    for k, (fit_idx, stop_idx) in enumerate(folds):
+        if not budget.fold_fits(trial):
+            break
+        model = build_member(run, trial, i, k + 1)
+        result = fit_model(model, take_rows(x_all, fit_idx), take_rows(y_all, fit_idx),
+                           validation_data=(take_rows(x_all, stop_idx), take_rows(y_all, stop_idx)),
+                           epochs=run.epochs, batch_size=run.batch_size, objective=run.objective,
+                           callbacks=run.callbacks, deadline=budget.deadline, patience=run.patience)
+        if result.stopped == "deadline":
+            break  # half-trained: leave it out
+        bag.append(model)
+    if bag:
+        return bag + [trial_model(run, trial, i)], "bagged"
+    if refit and budget.refit_fits(trial):
+        model = build_member(run, trial, i, 0)
+        fit_model(model, x_all, y_all, epochs=int(trial.user_attrs.get("best_epoch", 1)), batch_size=run.batch_size,
+                  objective=run.objective, callbacks=run.callbacks, deadline=budget.deadline)
+        return [model], "refit"
+    return [trial_model(run, trial, i)], "trial_weights"
+
+
+def build_member(run: TrialRun, trial, i: int, offset: int):
+    """A fresh model of ``trial``'s configuration (seeded per member ``i`` and model ``offset``)."""
+    if run.seed is not None:
+        import keras
+
+        keras.utils.set_random_seed(run.seed + 10_000 + 100 * i + offset)
+    return run.graph.build(HyperParameters(values={**trial.params, **run.hyperparameters}), run.specs)
+
+
+def trial_model(run: TrialRun, trial, i: int):
+    """``trial``'s own model, with the weights its trial saved."""
+    model = build_member(run, trial, i, 0)
+    with quiet_optimizer_state():
+        model.load_weights(run.project.trial_dir(trial.number) / "model.weights.h5")
+    return model
+
+
+def average_models(graph, specs: dict, models: list, weights: list[float]):
+    """One compiled Keras model whose heads are the ``weights``-weighted averages of ``models``' heads."""
+    import keras
+
+    inputs = graph.keras_inputs(specs)
+    outputs = [m(inputs) for m in models]
+    outputs = [o if isinstance(o, (list, tuple)) else [o] for o in outputs]
+    averaged = [WeightedAverage(weights, name=head.name)([o[k] for o in outputs])
+                for k, head in enumerate(graph.heads)]
+    ensemble = keras.Model(inputs=inputs, outputs=averaged if len(averaged) > 1 else averaged[0])
+    graph.compile(ensemble, HyperParameters())
+    return ensemble
+
+
+def _record(members: list[tuple], models: list[list], how: list[str], data: PreparedData, refit: bool,
+            folds: int) -> dict:
+    """The manifest's ``final`` entry: the kind, rows trained on, members, weights and models per member."""
+    trained_on_all = any(h != "trial_weights" for h in how)
+    final = {"kind": how[0] if len(set(how)) == 1 else "mixed",
+             "rows": data.n_tr + data.n_va if trained_on_all else data.n_tr,
+             "members": [t.number for t, _ in members], "weights": [w for _, w in members], "member_kinds": how,
+             "models_per_member": [len(bag) for bag in models], "folds": folds}
+    if "trial_weights" in how:
+        final["reason"] = "refit disabled" if not refit else "no time left to refit every member"
+    return final
+
+
+def class_labels(graph, y) -> np.ndarray | None:
+    """Class indices of the first single-label classification head (what the folds are stratified by), or None."""
+    for head in graph.heads:
+        if head.target_format in ("binary", "sparse", "onehot"):
+            target = np.asarray(y[head.name] if isinstance(y, dict) else y)
+            target = target.reshape(len(target), -1)
+            return (target.argmax(axis=1) if target.shape[1] > 1 else target[:, 0]).astype("int64")
+    return None
+
+
+def fold_indices(labels: np.ndarray | None, n: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(fit, stop)`` indices of ``folds`` folds of ``n`` rows, stratified by ``labels`` when every class has
+    a row for each fold.
+
+    Example:
+        >>> [len(stop) for _, stop in fold_indices(np.array([0, 1] * 5), 10, folds=2, seed=0)]
+        [5, 5]
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if labels is not None and np.unique(labels, return_counts=True)[1].min() >= folds:
+        return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(n), labels))
+    return list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n)))

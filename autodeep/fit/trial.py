@@ -1,0 +1,108 @@
+"""One trial of the search: build the configuration, train it, save it.
+
+``TrialRun`` replaces closures over ``AutoModel``: its fields are everything a trial reads, so what a
+worker process receives (``autodeep.search.worker``'s payload: the Searcher, this object and the
+``Budget``) is exactly what is listed here, and it pickles.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+from autodeep.graph import Graph, HyperParameters, as_list
+from autodeep.search import TrialPruned
+from autodeep.storage import Project
+from autodeep.train import fit_model, free_memory
+from autodeep.train.batches import predict_model
+
+
+def early_stopping_patience(task_patience: int | None, graph: Graph, epochs: int | None) -> int | None:
+    """Early-stopping patience: the task's, else the smallest its input kinds suggest, else the trainer's
+    (``None``); ``None`` too with fixed ``epochs`` (no early stopping).
+
+    Example:
+        >>> import autodeep as ak
+        >>> node = ak.Input(); graph = ak.graph.Graph([node], [ak.RegressionHead()(node)])
+        >>> early_stopping_patience(7, graph, None), early_stopping_patience(7, graph, 3)
+        (7, None)
+    """
+    if epochs is not None:
+        return None
+    hints = [n.patience for n in graph.inputs if getattr(n, "patience", None)]
+    return task_patience or (min(hints) if hints else None)
+
+
+@dataclass
+class TrialRun:
+    """Everything one trial needs; ``probe(hp)`` and ``run(number, hp, reporter, deadline)`` are what the
+    Searcher calls.
+
+    Fields: the graph and each input's preprocessed format (``specs``), the values fixed by the user
+    (``hyperparameters``), the preprocessed training and validation arrays and targets, the project the trial
+    is saved to, and the training settings.
+    """
+
+    graph: Graph
+    specs: dict
+    hyperparameters: dict
+    arrays_tr: dict
+    targets_tr: object
+    arrays_va: dict
+    targets_va: object
+    project: Project
+    objective: str = "val_loss"
+    epochs: int | None = None
+    batch_size: int | None = None
+    callbacks: list | None = None
+    patience: int | None = None
+    seed: int | None = None
+    max_model_size: int | None = None
+    warned_unused: bool = field(default=False, repr=False)
+
+    def fixed(self, hp: HyperParameters) -> HyperParameters:
+        """``hp`` with the user's fixed values, which win over the search."""
+        return hp.fix(self.hyperparameters)
+
+    def probe(self, hp: HyperParameters) -> None:
+        """Declare the search space of ``hp``'s values (builds the model once and frees it)."""
+        self.graph.build(self.fixed(hp), self.specs)
+        self.warn_unused(hp)
+        free_memory()
+
+    def run(self, number: int, hp: HyperParameters, reporter, deadline: float | None) -> tuple[float, dict]:
+        """Train trial ``number`` with ``hp``; save its weights and validation predictions; return
+        ``(score, attributes)``."""
+        if self.seed is not None:
+            import keras
+
+            keras.utils.set_random_seed(self.seed + number)
+        try:
+            model = self.graph.build(self.fixed(hp), self.specs)
+            self.warn_unused(hp)
+            size = model.count_params()
+            if self.max_model_size and size > self.max_model_size:
+                raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
+            result = fit_model(model, self.arrays_tr, self.targets_tr,
+                               validation_data=(self.arrays_va, self.targets_va), epochs=self.epochs,
+                               batch_size=self.batch_size, objective=self.objective, callbacks=self.callbacks,
+                               deadline=deadline, reporter=reporter, patience=self.patience)
+            if result.stopped == "pruned":
+                raise TrialPruned()
+            predictions = predict_model(model, self.arrays_va, batch_size=1024)
+            attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+                     "fit_seconds": result.seconds, "stopped": result.stopped, "params": size}
+            self.project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
+                                    model=model, val_predictions=as_list(predictions))
+            return result.score, attrs
+        finally:
+            free_memory()
+
+    def warn_unused(self, hp: HyperParameters) -> None:
+        """Warn once when a fixed name was not declared by the model just built."""
+        unused = sorted(set(self.hyperparameters) - set(hp.values))
+        if unused and not self.warned_unused:
+            self.warned_unused = True
+            warnings.warn(f"hyperparameters: {unused} are not used by this configuration (a misspelt name, or one "
+                          f"that only exists in other branches of the space); names used: {sorted(hp.values)}.",
+                          UserWarning, stacklevel=2)
