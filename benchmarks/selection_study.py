@@ -100,7 +100,7 @@ def candidates(clf, x_train, y_train, x_test):
     codec = predictor.codecs[0]
     y_all = np.asarray(predictor.targets(y_train)).reshape(len(x_train), -1)[:, -1]
     _, val_idx = train_validation_split(len(x_train), y=codec.encode(y_train), validation_split=0.2,
-                                        seed=clf.seed or 0)
+                                        seed=clf.settings_.seed or 0)
     x_val = predictor.transform(x_train.iloc[val_idx])
     x_te = predictor.transform(x_test)
     reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
@@ -112,7 +112,7 @@ def candidates(clf, x_train, y_train, x_test):
         saved = project.load_val_predictions(trial.number)
         if not path.exists() or len(saved) != 1:
             continue
-        model = graph.build(HyperParameters(values={**trial.params, **clf.hyperparameters}), specs)
+        model = graph.build(HyperParameters(values={**trial.params, **clf.settings_.hyperparameters}), specs)
         with quiet_optimizer_state():
             model.load_weights(path)
         check = np.asarray(predict_model(model, x_val, batch_size=1024), dtype="float64")

@@ -103,7 +103,7 @@ def test_customized_image_search_space_with_custom_block_loss_metric_and_fixed_v
             callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: logged.update(logs))])
 
     trial = clf.study_.trials[0]
-    assert clf.tuner == "greedy" and trial.state.name == "COMPLETE"
+    assert clf.settings_.tuner == "greedy" and trial.state.name == "COMPLETE"
     assert {"top2", "val_top2", "val_accuracy"} <= logged  # the callable metric was compiled in
     used = json.loads((tmp_path / "auto_model" / "trials" / "trial_0000" / "config.json").read_text())["values"]
     assert used["pixels/units"] == 48 and used["learning_rate"] == 3e-3  # fixed through hyperparameters=

@@ -102,8 +102,9 @@ class AutoModel:
             other name raises ``TypeError``.
 
     The arguments are stored as given and checked when ``fit`` starts (``autodeep.fit.settings``). After
-    ``fit``: ``graph_`` (the searched graph), ``project_`` (the project folder), ``study_`` (the Optuna study)
-    and ``predictor_`` (the exported model that ``predict`` uses).
+    ``fit``: ``settings_`` (the arguments as checked and resolved), ``graph_`` (the searched graph), ``project_``
+    (the project folder), ``study_`` (the Optuna study) and ``predictor_`` (the exported model that ``predict``
+    uses).
 
     Example:
         >>> import numpy as np, tempfile, autodeep as ak
@@ -244,7 +245,7 @@ class AutoModel:
         started = time.time()
         check_keywords(f"{type(self).__name__}.fit()", kwargs, parameter_names(type(self), "fit"),
                        IGNORED_FIT_ARGUMENTS)
-        settings = check_settings(self, epochs=epochs, batch_size=batch_size, verbose=verbose)
+        self.settings_ = settings = check_settings(self, epochs=epochs, batch_size=batch_size, verbose=verbose)
         xs, ys, validation = self._raw_inputs(x, y, validation_data)
         data = prepare_data(self.graph_, xs, ys, validation, validation_split, seed=settings.seed or 0)
         self.project_ = Project(settings.directory, settings.project_name, overwrite=settings.overwrite)
