@@ -103,7 +103,7 @@ def test_customized_image_search_space_with_custom_block_loss_metric_and_fixed_v
             callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: logged.update(logs))])
 
     trial = clf.study_.trials[0]
-    assert clf.tuner == "greedy" and trial.state.name == "COMPLETE"
+    assert clf.tuner.strategy == "greedy" and trial.state.name == "COMPLETE"
     assert {"top2", "val_top2", "val_accuracy"} <= logged  # the callable metric was compiled in
     used = json.loads((tmp_path / "auto_model" / "trials" / "trial_0000" / "config.json").read_text())["values"]
     assert used["pixels/units"] == 48 and used["learning_rate"] == 3e-3  # fixed through hyperparameters=
@@ -272,7 +272,7 @@ def test_fit_predict_evaluate_take_autokeras_arguments_and_custom_objects_load_l
                                              (ak.RandomSearch(seed=7), "random")])
 def test_tuner_classes_and_instances_name_a_strategy(tuner, strategy):
     model = ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=tuner)
-    assert model.tuner == strategy
+    assert model.tuner.strategy == strategy
     if isinstance(tuner, ak.RandomSearch):
         assert model.seed == 7  # the tuner's seed is used when AutoModel gets none
 

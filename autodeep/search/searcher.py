@@ -25,7 +25,8 @@ from autodeep.graph.graph import GraphError
 from autodeep.graph.hyperparameters import HyperParameters
 from autodeep.search.interruptions import interrupt_trial, plan_index
 from autodeep.search.space import trial_source
-from autodeep.search.strategies import check_tuner, make_pruner, make_sampler, planned_values
+from autodeep.search.strategies import make_pruner, make_sampler, planned_values
+from autodeep.search.tuners import resolve_tuner
 
 TrialState = optuna.trial.TrialState
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -44,7 +45,8 @@ class Searcher:
 
     Args:
         tuner: ``"greedy"``, ``"bayesian"`` (Gaussian process), ``"tpe"``, ``"random"`` or
-            ``"hyperband"`` (TPE with Hyperband pruning on per-epoch scores).
+            ``"hyperband"`` (TPE with Hyperband pruning on per-epoch scores); or a tuner class or
+            object naming one (``ak.Greedy``, a model's ``tuner``).
         max_trials: Trials to finish, counting those of an earlier run of the same study.
         direction: ``"minimize"`` or ``"maximize"`` the objective.
         storage: Optuna storage URL (``sqlite:///...``, ``postgresql://...``).
@@ -88,7 +90,7 @@ class Searcher:
                  initial_configs: list[dict] | None = None, max_consecutive_failures: int = 3,
                  max_epochs: int = 100, verbose: int = 1, fail_running: bool = True,
                  heartbeat_interval: int = 10, grace_period: int | None = None, wait_for_workers: bool = True):
-        self.tuner = check_tuner(tuner)
+        self.tuner = resolve_tuner(tuner)[0]  # a strategy name, or a tuner object (``model.tuner``)
         self.max_trials = max_trials
         self.direction = direction
         self.storage = storage

@@ -23,7 +23,7 @@ from autodeep.data.rows import concat_rows, is_lazy
 from autodeep.ensemble import bootstrap_selection, validation_loss
 from autodeep.graph import Graph, GraphError, Head, HyperParameters, Input, Node
 from autodeep.graph.wiring import attach_heads
-from autodeep.search import Searcher, TrialPruned, resolve_tuner
+from autodeep.search import Searcher, TrialPruned, bind_tuner  # edges (issue 23 item 5): bind_tuner
 from autodeep.storage import Project, atomic_write_json, read_json
 from autodeep.tasks.artifact import Predictor, save_artifact
 from autodeep.tasks import neighbours
@@ -134,7 +134,7 @@ class AutoModel:
         self.max_trials = check_int("max_trials", max_trials)
         self.directory = str(directory) if directory is not None else "autodeep_runs"
         self.objective = check_str("objective", objective)
-        self.tuner, self._tuner_object = resolve_tuner(tuner)
+        self.tuner, self._tuner_object = bind_tuner(tuner, self)  # edges (issue 23 item 5): a tuner object
         if self._tuner_object is not None and seed is None:
             seed = self._tuner_object.seed
         if hyperparameters is None and self._tuner_object is not None:
