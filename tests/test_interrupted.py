@@ -6,13 +6,23 @@ The kill -9 of a real search process is in tests/test_scale.py
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import time
 import warnings
+from pathlib import Path
 
+import cloudpickle
 import optuna
 import pytest
 
 from autodeep.search import Searcher
+from autodeep.search.searcher import WORKER_ID
+from autodeep.search.worker import publish_search, start_workers
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the worker process cannot import this file
+REPO = Path(__file__).resolve().parents[1]
 
 CONFIGS = [{"x": v} for v in (0.1, 0.2, 0.3, 0.4, 0.5)]
 
@@ -76,3 +86,44 @@ def test_a_trial_of_a_worker_that_died_at_the_end_is_rerun_by_the_process_that_w
     assert study.trials[0].user_attrs["interrupted"] and "heartbeat" in study.trials[0].user_attrs["error"]
     assert study.trials[2].user_attrs["rerun_of"] == 0
     assert [t.state for t in study.trials[1:]] == [optuna.trial.TrialState.COMPLETE] * 2
+
+
+def test_kill_9_of_a_worker_mid_trial_its_configuration_runs_again_elsewhere(tmp_path, monkeypatch):
+    url, name = f"sqlite:///{tmp_path}/study.db", "w"
+    searcher = Searcher("greedy", max_trials=3, storage=url, study_name=name, seed=0, verbose=0, fail_running=False,
+                        heartbeat_interval=1, grace_period=3, initial_configs=CONFIGS)
+    here = os.getpid()
+
+    def run_trial(number, hp, reporter, deadline):
+        x = probe(hp)
+        if os.getpid() != here:
+            time.sleep(600)  # the worker's trial: still running when it is killed
+        return (x - 0.3) ** 2
+
+    publish_search(searcher, probe, run_trial, None, tmp_path / "workers")
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    worker = start_workers(1, url, name)[0]
+
+    def workers_trial():
+        trials = optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=False)
+        return [t for t in trials if t.state == optuna.trial.TrialState.RUNNING and "x" in t.params
+                and t.user_attrs.get("worker") not in (None, WORKER_ID)]
+
+    try:
+        end = time.time() + 300
+        while not workers_trial() and time.time() < end and worker.poll() is None:
+            time.sleep(0.2)
+        assert workers_trial(), "the worker never started a trial"
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    killed = workers_trial()[0]
+    study = searcher.run(probe, run_trial)  # this process finishes the search, as fit's process does
+    trials = study.trials
+    assert trials[killed.number].user_attrs["interrupted"] and "heartbeat" in trials[killed.number].user_attrs["error"]
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(complete) == 3  # the dead worker's trial did not use the budget
+    rerun = [t for t in complete if t.user_attrs.get("rerun_of") == killed.number]
+    assert len(rerun) == 1 and rerun[0].params == killed.params
+    # every known-good configuration ran once: the rerun kept the dead worker's, the others went on in order
+    assert sorted(t.params["x"] for t in complete) == [0.1, 0.2, 0.3]
