@@ -251,6 +251,10 @@ def _fit_media(args, kind: str) -> int:
             frame, y = read_table(args.data, target=args.target, argument="data")
             x = _column_values(frame, column, f"--{kind}-column", args.data)
             task = args.task if args.task in ("classification", "regression") else infer_task(y)
+            unused = [str(c) for c in frame.columns if c != column]
+            if unused:
+                print(f"autodeep fit: note: the {kind} model reads column {column!r} alone; not used: {unused[:10]}",
+                      file=sys.stderr)
     except UsageError as error:
         return _usage_error("fit", error)
     cls = {("image", "classification"): ak.ImageClassifier, ("image", "regression"): ak.ImageRegressor,

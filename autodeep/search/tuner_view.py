@@ -144,7 +144,8 @@ class TunerResults:
         oracle = self.oracle
         objective = oracle.objective
         print(f"Results summary\nResults in {self._model.directory}/{self._model.project_name}\n"
-              f"Showing {num_trials} best trials\nObjective(name={objective.name!r}, direction={objective.direction!r})")
+              f"Showing {num_trials} best trials\n"
+              f"Objective(name={objective.name!r}, direction={objective.direction!r})")
         for trial in oracle.get_best_trials(num_trials):
             print(f"\nTrial {trial.trial_id} summary\nHyperparameters:")
             for name, value in sorted(trial.hyperparameters.values.items()):
