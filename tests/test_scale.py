@@ -140,8 +140,9 @@ def test_a_dead_workers_trial_is_failed_by_its_missing_heartbeat(tmp_path):
 
     study = searcher.run(lambda hp: hp.Float("x", 0.0, 1.0), objective)
     assert study.trials[0].state == optuna.trial.TrialState.FAIL
-    assert "heartbeat" in study.trials[0].user_attrs["error"]
-    assert ran == [1, 2]  # the failed trial counts against the budget; the others are new
+    assert "heartbeat" in study.trials[0].user_attrs["error"] and study.trials[0].user_attrs["interrupted"]
+    assert len([t for t in study.trials if t.user_attrs.get("rerun_of") == 0]) == 1
+    assert ran == [1, 2, 3]  # the dead worker's trial does not count: it runs again, with two new ones
 
 
 def test_worker_environment_threads_and_gpus(monkeypatch):
@@ -198,7 +199,7 @@ def _wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_kill_9_mid_trial_then_resume_loses_and_reruns_nothing(tmp_path):
+def test_kill_9_mid_trial_then_resume_keeps_finished_trials_and_reruns_the_cut_off_one(tmp_path):
     script = tmp_path / "search.py"
     script.write_text(KILL_SCRIPT)
     proc = subprocess.Popen([sys.executable, str(script), str(tmp_path), str(Path(__file__).parent)], cwd=REPO)
@@ -229,13 +230,20 @@ def test_kill_9_mid_trial_then_resume_loses_and_reruns_nothing(tmp_path):
     x, y = _regression_data()
     model.fit(x, y, epochs=1)
     trials = model.study_.trials
-    assert len(trials) == 3 and trials[2].state == optuna.trial.TrialState.COMPLETE  # the search went on
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(trials) == 4 and len(complete) == 3  # the cut-off trial did not use the budget
+    # the rerun took the cut-off trial's place: the known-good rates in their planned order, as without a crash
+    assert [t.params["learning_rate"] for t in complete] == [1e-3, 3e-3, 3e-4]
+    rerun = trials[killed[0] + 1]
+    assert rerun.user_attrs["rerun_of"] == killed[0] and rerun.state == optuna.trial.TrialState.COMPLETE
     for number, value in before.items():  # finished trials are kept, not rerun
         assert trials[number].value == value
         assert (tmp_path / "k" / "trials" / f"trial_{number:04d}" / "metrics.json").stat().st_mtime_ns == \
             mtimes[number]
     assert trials[killed[0]].state == optuna.trial.TrialState.FAIL
     assert trials[killed[0]].user_attrs["error"].startswith("interrupted")
+    table = model.tuner_results.set_index("number")  # the interruption stays visible
+    assert bool(table.loc[killed[0], "user_attrs_interrupted"]) and table.loc[killed[0], "state"] == "FAIL"
     assert not (tmp_path / "k" / "trials" / f"trial_{killed[0]:04d}" / "metrics.json").exists()
     info = model.predictor_.manifest["info"]
     assert info["best_trial"] == model.study_.best_trial.number and info["best_score"] == model.study_.best_value

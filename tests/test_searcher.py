@@ -78,7 +78,7 @@ def test_consecutive_failures_end_the_search_with_a_clear_message():
                  verbose=0).run(probe, broken)
 
 
-def test_resume_counts_finished_trials_and_fails_interrupted_ones(tmp_path):
+def test_resume_counts_finished_trials_and_reruns_interrupted_ones(tmp_path):
     url = f"sqlite:///{tmp_path}/study.db"
     first = Searcher("random", max_trials=3, direction="minimize", storage=url, seed=0, verbose=0)
     first.run(probe, objective)
@@ -94,9 +94,11 @@ def test_resume_counts_finished_trials_and_fails_interrupted_ones(tmp_path):
     resumed = Searcher("random", max_trials=5, direction="minimize", storage=url, seed=0, verbose=0)
     study = resumed.run(probe, counting)
     states = [t.state.name for t in study.trials]
-    assert states[:3] == ["COMPLETE"] * 3 and states[3] == "FAIL"
-    assert study.trials[3].user_attrs["error"].startswith("interrupted")
-    assert ran == [4]  # 3 done + 1 interrupted = 4 finished; one more to reach 5
+    assert states == ["COMPLETE"] * 3 + ["FAIL"] + ["COMPLETE"] * 2
+    interrupted = study.trials[3].user_attrs
+    assert interrupted["interrupted"] is True and interrupted["error"].startswith("interrupted")
+    assert study.trials[4].user_attrs["rerun_of"] == 3  # the cut-off trial runs again ...
+    assert ran == [4, 5]  # ... and does not count: 3 done + its rerun + one more reach 5
 
 
 def test_deadline_stops_starting_trials():

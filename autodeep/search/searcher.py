@@ -23,8 +23,10 @@ import optuna
 
 from autodeep.graph.graph import GraphError
 from autodeep.graph.hyperparameters import HyperParameters
+from autodeep.search.interruptions import interrupt_trial, plan_index
 from autodeep.search.space import trial_source
-from autodeep.search.strategies import check_tuner, make_pruner, make_sampler, planned_values
+from autodeep.search.strategies import make_pruner, make_sampler, planned_values
+from autodeep.search.tuners import resolve_tuner
 
 TrialState = optuna.trial.TrialState
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -43,7 +45,8 @@ class Searcher:
 
     Args:
         tuner: ``"greedy"``, ``"bayesian"`` (Gaussian process), ``"tpe"``, ``"random"`` or
-            ``"hyperband"`` (TPE with Hyperband pruning on per-epoch scores).
+            ``"hyperband"`` (TPE with Hyperband pruning on per-epoch scores); or a tuner class or
+            object naming one (``ak.Greedy``, a model's ``tuner``).
         max_trials: Trials to finish, counting those of an earlier run of the same study.
         direction: ``"minimize"`` or ``"maximize"`` the objective.
         storage: Optuna storage URL (``sqlite:///...``, ``postgresql://...``).
@@ -52,11 +55,11 @@ class Searcher:
         initial_configs: Known-good values tried first (all tuners but random).
         max_consecutive_failures: Stop with ``SearchFailed`` after this many failures in a row.
         verbose: 1 prints a line per trial, 0 is silent.
-        fail_running: Mark every trial left RUNNING as failed when the study opens (a crashed
+        fail_running: Mark every trial left RUNNING interrupted when the study opens (a crashed
             single-process search). Only when one process runs the search: with several
             workers, a dead worker's trial is found by its missing heartbeat instead.
         heartbeat_interval, grace_period: Seconds between a running trial's heartbeats, and
-            without one before any process marks the trial failed (RDB storages only).
+            without one before any process marks the trial interrupted (RDB storages only).
         wait_for_workers: After the budget, wait until trials that other workers still run
             have finished (the process that exports the model does).
 
@@ -68,6 +71,10 @@ class Searcher:
     ``run_trial`` returns the score, or ``(score, attributes)`` where the
     attributes (JSON values) are stored with the trial; the trial also records the
     ``worker`` (``host:pid``) that ran it.
+
+    A trial cut off by its process's death (kill -9, Ctrl-C, a worker without heartbeats) is
+    recorded as interrupted, does not count against ``max_trials``, and its configuration runs
+    again (see ``autodeep.search.interruptions``).
 
     Example:
         >>> from autodeep.search import Searcher
@@ -83,7 +90,7 @@ class Searcher:
                  initial_configs: list[dict] | None = None, max_consecutive_failures: int = 3,
                  max_epochs: int = 100, verbose: int = 1, fail_running: bool = True,
                  heartbeat_interval: int = 10, grace_period: int | None = None, wait_for_workers: bool = True):
-        self.tuner = check_tuner(tuner)
+        self.tuner = resolve_tuner(tuner)[0]  # a strategy name, or a tuner object (``model.tuner``)
         self.max_trials = max_trials
         self.direction = direction
         self.storage = storage
@@ -111,15 +118,21 @@ class Searcher:
                                               heartbeat_interval=self.heartbeat_interval, grace_period=grace)
 
     def open_study(self) -> optuna.Study:
-        """Create the study, or load it to resume; trials left running by a crash are marked failed."""
+        """Create the study, or load it to resume; trials left running by a crash are marked interrupted and
+        queued to run again."""
         study = optuna.create_study(
             storage=self.open_storage(), study_name=self.study_name, load_if_exists=True, direction=self.direction,
             sampler=make_sampler(self.tuner, self.seed), pruner=make_pruner(self.tuner, self.max_epochs))
         if self.fail_running:
             for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-                study._storage.set_trial_user_attr(trial._trial_id, "error", "interrupted: the process stopped mid-trial")
-                study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+                self._interrupted(study, trial, "the process stopped mid-trial")
         return study
+
+    def _interrupted(self, study: optuna.Study, trial, why: str) -> None:
+        rerun = interrupt_trial(study, trial, why)
+        if self.verbose and rerun is not None:
+            print(f"[autodeep] trial {trial.number + 1} was interrupted ({why}): it does not count against "
+                  f"max_trials, and its configuration runs again as trial {rerun + 1}", file=sys.stdout, flush=True)
 
     def run(self, probe: Callable[[HyperParameters], Any], run_trial: Callable[..., float],
             deadline: float | Callable[[optuna.Study], float] | None = None) -> optuna.Study:
@@ -132,14 +145,22 @@ class Searcher:
         study = self.open_study()
         started = time.time()
         deadline_at = deadline if callable(deadline) else (lambda _study: deadline)
+        while self._run_trials(study, probe, run_trial, deadline_at, started) == "budget" and self.wait_for_workers:
+            self.wait_for_running(study, deadline_at(study))
+            if len(_finished(study)) + len(_running(study)) >= self.max_trials:
+                break  # else a trial other workers ran was interrupted: its rerun is due
+        return study
+
+    def _run_trials(self, study: optuna.Study, probe, run_trial, deadline_at, started: float) -> str:
+        """Ask and run trials until the budget is used (``"budget"``) or no time is left (``"time"``)."""
         while True:
-            fail_stale_trials(study)
+            self.fail_stale_trials(study)
             deadline = deadline_at(study)
             finished = _finished(study)
             if len(finished) + len(_running(study)) >= self.max_trials:
-                break
+                return "budget"
             if deadline is not None and not self._time_for_another(finished, deadline):
-                break
+                return "time"
             self._check_failures(finished)
             with warnings.catch_warnings():  # heartbeats are sent by _heartbeat below, not by study.optimize
                 warnings.filterwarnings("ignore", message="Heartbeat of storage")
@@ -148,52 +169,56 @@ class Searcher:
                 trial.set_user_attr("overflow", True)
                 trial.set_user_attr("error", "not run: the budget was used by other workers")
                 study.tell(trial, state=TrialState.FAIL)
-                break
-            trial.set_user_attr("worker", WORKER_ID)
-            t0 = time.time()
-            try:
-                with _heartbeat(study, trial):
-                    trial = self._plan(study, trial, probe)
-                    hp = HyperParameters(source=trial_source(trial))
-                    reporter = _reporter(trial) if self.tuner == "hyperband" else None
-                    outcome = run_trial(trial.number, hp, reporter, deadline)
-                score, attrs = (outcome if isinstance(outcome, tuple) else (outcome, {}))
-                score = float(score)
-                for key, value in attrs.items():
-                    trial.set_user_attr(key, value)
-                if not math.isfinite(score):
-                    raise FloatingPointError(f"the objective is {score}")
-            except TrialPruned:
-                trial.set_user_attr("seconds", time.time() - t0)
-                study.tell(trial, state=TrialState.PRUNED)
-                self._log(study, trial.number, "pruned", t0, started, deadline)
-                continue
-            except (KeyboardInterrupt, SystemExit, GraphError) as error:
-                trial.set_user_attr("error", "interrupted")
-                if isinstance(error, GraphError):  # a wiring mistake: nothing trained, so no budget is used
-                    trial.set_user_attr("error", f"GraphError: {error}")
-                    trial.set_user_attr("not_counted", True)
-                study.tell(trial, state=TrialState.FAIL)
-                raise
-            except Exception as error:  # a failed trial is recorded and the search goes on
-                trial.set_user_attr("error", f"{type(error).__name__}: {error}")
-                trial.set_user_attr("traceback", traceback.format_exc()[-4000:])
-                trial.set_user_attr("seconds", time.time() - t0)
-                study.tell(trial, state=TrialState.FAIL)
-                self._log(study, trial.number, f"failed ({type(error).__name__}: {error})", t0, started, deadline)
-                continue
+                return "budget"
+            self._run_one(study, trial, probe, run_trial, deadline, started)
+
+    def _run_one(self, study: optuna.Study, trial: optuna.Trial, probe, run_trial, deadline, started) -> None:
+        """Run one asked trial and record its outcome (score, pruned, failed, or interrupted and re-raised)."""
+        trial.set_user_attr("worker", WORKER_ID)
+        t0 = time.time()
+        try:
+            with _heartbeat(study, trial):
+                trial = self._plan(study, trial, probe)
+                hp = HyperParameters(source=trial_source(trial))
+                reporter = _reporter(trial) if self.tuner == "hyperband" else None
+                outcome = run_trial(trial.number, hp, reporter, deadline)
+            score, attrs = (outcome if isinstance(outcome, tuple) else (outcome, {}))
+            score = float(score)
+            for key, value in attrs.items():
+                trial.set_user_attr(key, value)
+            if not math.isfinite(score):
+                raise FloatingPointError(f"the objective is {score}")
+        except TrialPruned:
             trial.set_user_attr("seconds", time.time() - t0)
-            study.tell(trial, score)
-            self._log(study, trial.number, f"score={score:.5g}", t0, started, deadline)
-        if self.wait_for_workers:
-            self.wait_for_running(study, deadline_at(study))
-        return study
+            study.tell(trial, state=TrialState.PRUNED)
+            self._log(study, trial.number, "pruned", t0, started, deadline)
+            return
+        except GraphError as error:  # a wiring mistake: nothing trained, so no budget is used
+            trial.set_user_attr("error", f"GraphError: {error}")
+            trial.set_user_attr("not_counted", True)
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+        except (KeyboardInterrupt, SystemExit):  # the process stops: the trial did not fail by its own error
+            self._interrupted(study, study._storage.get_trial(trial._trial_id), "the process was stopped")
+            raise
+        except Exception as error:  # a failed trial is recorded and the search goes on
+            trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+            trial.set_user_attr("traceback", traceback.format_exc()[-4000:])
+            trial.set_user_attr("seconds", time.time() - t0)
+            study.tell(trial, state=TrialState.FAIL)
+            self._log(study, trial.number, f"failed ({type(error).__name__}: {error})", t0, started, deadline)
+            return
+        trial.set_user_attr("seconds", time.time() - t0)
+        study.tell(trial, score)
+        self._log(study, trial.number, f"score={score:.5g}", t0, started, deadline)
 
     def _plan(self, study: optuna.Study, trial: optuna.Trial, probe) -> optuna.Trial:
         """Fix the planned values (known-good or greedy) of a trial that was just asked."""
         if trial._fixed_params:  # a trial the user enqueued keeps its values
             return trial
-        values = planned_values(self.tuner, study, probe, self.initial_configs, self.seed, number=trial.number)
+        index = plan_index(study.get_trials(deepcopy=False), trial.number)  # a rerun takes its original's place
+        values = planned_values(self.tuner, study, probe, self.initial_configs, self.seed, number=trial.number,
+                                index=index)
         if values is None:
             return trial
         study._storage.set_trial_system_attr(trial._trial_id, "fixed_params", values)
@@ -211,7 +236,16 @@ class Searcher:
             return
         while _running(study) and (deadline is None or time.time() < deadline):
             time.sleep(poll)
-            fail_stale_trials(study)
+            self.fail_stale_trials(study)
+
+    def fail_stale_trials(self, study: optuna.Study) -> None:
+        """Mark interrupted the running trials whose worker stopped sending heartbeats (RDB storages), and queue
+        their configurations to run again."""
+        if not _heartbeat_enabled(study):
+            return
+        storage = study._storage
+        for trial_id in storage._get_stale_trial_ids(study._study_id):  # what optuna.storages.fail_stale_trials does
+            self._interrupted(study, storage.get_trial(trial_id), "its worker stopped sending heartbeats")
 
     def _time_for_another(self, finished: list, deadline: float) -> bool:
         remaining = deadline - time.time()
@@ -261,19 +295,6 @@ def _heartbeat_enabled(study: optuna.Study) -> bool:
     from optuna.storages._heartbeat import is_heartbeat_enabled  # the check study.optimize makes
 
     return is_heartbeat_enabled(study._storage)
-
-
-def fail_stale_trials(study: optuna.Study) -> None:
-    """Mark failed the running trials whose worker stopped sending heartbeats (RDB storages)."""
-    if not _heartbeat_enabled(study):
-        return
-    storage = study._storage
-    for trial_id in storage._get_stale_trial_ids(study._study_id):  # what optuna.storages.fail_stale_trials does
-        try:
-            storage.set_trial_user_attr(trial_id, "error", "interrupted: its worker stopped sending heartbeats")
-            storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            pass  # another process failed it first
 
 
 @contextlib.contextmanager

@@ -59,16 +59,18 @@ def _subtree_prefixes(names: list[str]) -> list[str]:
 
 def planned_values(tuner: str, study: optuna.Study, probe: Callable[[HyperParameters], Any],
                    initial_configs: list[dict], seed: int | None, max_retries: int = 20,
-                   number: int | None = None) -> dict | None:
+                   number: int | None = None, index: int | None = None) -> dict | None:
     """The values the next trial should be enqueued with, or ``None`` to let the sampler decide.
 
     ``probe(hp)`` declares the space (it builds a model without training it), so
     conditional hyperparameters are resolved exactly as the real trial will.
     ``number`` is the trial's own number when it was already asked: plans keyed by
-    it are distinct across workers that plan at the same moment.
+    it are distinct across workers that plan at the same moment. ``index`` is its
+    place in the planned order when that differs from its number (earlier trials
+    were interrupted and rerun: see ``autodeep.search.interruptions.plan_index``).
     """
     trials = [t for t in study.get_trials(deepcopy=False) if t.number != number]
-    n_started = len(trials) if number is None else number
+    n_started = index if index is not None else (len(trials) if number is None else number)
     if tuner != "random" and n_started < len(initial_configs):
         hp = HyperParameters(values=initial_configs[n_started])
         probe(hp)

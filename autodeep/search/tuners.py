@@ -4,14 +4,22 @@ In AutoKeras they are KerasTuner subclasses that ``AutoModel(tuner=...)`` takes 
 class. Here each names one of the Searcher's strategies, so the same program runs:
 ``tuner=ak.Greedy``, ``tuner=ak.Greedy()`` and ``tuner="greedy"`` are one thing.
 Arguments that only KerasTuner understands are accepted and kept, not used.
+
+``model.tuner`` stays the argument as given (scikit-learn's rule); after ``fit``, ``model.tuner_`` is a
+tuner object (of the class the argument names; for a string, the class of that strategy) that answers
+KerasTuner's questions: ``model.tuner_.oracle.get_best_trials(n)``, ``model.tuner_.get_best_models(n)``
+(see ``autodeep.search.tuner_view``).
 """
 
 from __future__ import annotations
 
+import copy
+
 from autodeep.search.strategies import TUNERS, check_tuner
+from autodeep.search.tuner_view import TunerResults
 
 
-class Tuner:
+class Tuner(TunerResults):
     """The base of the tuner classes: a search strategy named the AutoKeras way.
 
     Args:
@@ -26,6 +34,8 @@ class Tuner:
         >>> import autodeep as ak
         >>> ak.Greedy(seed=1).strategy, ak.RandomSearch.strategy
         ('greedy', 'random')
+        >>> ak.RandomSearch(seed=2)
+        RandomSearch(seed=2)
     """
 
     strategy = "greedy"
@@ -41,6 +51,9 @@ class Tuner:
         self.allow_new_entries = allow_new_entries
         self.kwargs = kwargs
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(seed={self.seed!r})"
+
 
 class Greedy(Tuner):
     """AutoKeras' default tuner: known-good configurations first, then mutate the best trial's subtrees.
@@ -52,7 +65,7 @@ class Greedy(Tuner):
     Example:
         >>> import autodeep as ak
         >>> model = ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.Greedy, max_trials=1)
-        >>> model.tuner
+        >>> model.tuner.strategy
         'greedy'
     """
 
@@ -75,7 +88,7 @@ class BayesianOptimization(Tuner):
 
     Example:
         >>> import autodeep as ak
-        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.BayesianOptimization).tuner
+        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.BayesianOptimization).tuner.strategy
         'bayesian'
     """
 
@@ -99,7 +112,7 @@ class Hyperband(Tuner):
 
     Example:
         >>> import autodeep as ak
-        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.Hyperband()).tuner
+        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.Hyperband()).tuner.strategy
         'hyperband'
     """
 
@@ -118,11 +131,28 @@ class RandomSearch(Tuner):
 
     Example:
         >>> import autodeep as ak
-        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.RandomSearch).tuner
+        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.RandomSearch).tuner.strategy
         'random'
     """
 
     strategy = "random"
+
+
+class TPE(Tuner):
+    """TPE sampling (Optuna's multivariate Tree-structured Parzen Estimator); ``tuner="tpe"``. No AutoKeras
+    counterpart: it is the class of ``model.tuner_`` for that strategy.
+
+    Example:
+        >>> from autodeep.search import bind_tuner
+        >>> type(bind_tuner("tpe", model=None)[0]).__name__
+        'TPE'
+    """
+
+    strategy = "tpe"
+
+
+#: The tuner class of each strategy: what ``model.tuner_`` is for ``tuner="<strategy>"``.
+CLASSES = {cls.strategy: cls for cls in (Greedy, BayesianOptimization, TPE, RandomSearch, Hyperband)}
 
 
 def resolve_tuner(tuner) -> tuple[str, Tuner | None]:
@@ -142,3 +172,22 @@ def resolve_tuner(tuner) -> tuple[str, Tuner | None]:
         return tuner.strategy, tuner
     raise TypeError(f"tuner must be one of {list(TUNERS)}, or ak.Greedy, ak.BayesianOptimization, ak.Hyperband or "
                     f"ak.RandomSearch (the class or an instance); received {tuner!r} of type {type(tuner).__name__}.")
+
+
+def bind_tuner(tuner, model) -> tuple[Tuner, Tuner | None]:
+    """``(the model's own tuner object, the instance the user gave or None)`` for ``AutoModel(tuner=...)``;
+    ``fit`` keeps the first as ``model.tuner_``.
+
+    The model's tuner is a new instance of the named class (a copy of a given instance, so one
+    instance can serve several models); it reads that model's search (``oracle``, ``get_best_models``).
+
+    Example:
+        >>> given = Greedy(seed=3)
+        >>> own, user = bind_tuner(given, model=None)
+        >>> type(own).__name__, own.seed, own is given, user is given
+        ('Greedy', 3, False, True)
+    """
+    strategy, instance = resolve_tuner(tuner)
+    own = copy.copy(instance) if instance is not None else CLASSES[strategy]()
+    own._model = model
+    return own, instance

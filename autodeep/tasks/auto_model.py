@@ -28,6 +28,7 @@ from autodeep.fit.trial import TrialRun, early_stopping_patience
 from autodeep.graph import Graph, GraphError, Head, as_list
 from autodeep.graph.block import snake_case
 from autodeep.graph.wiring import attach_heads
+from autodeep.search import bind_tuner
 from autodeep.storage import Project
 
 #: The block an input kind gets when the user wires only inputs and heads.
@@ -253,6 +254,7 @@ class AutoModel:
         run = self._trial_run(settings, data, callbacks)
         searcher = make_searcher(settings, run, self._initial_configs(self.graph_, data.specs), self.project_.study_url)
         self.study_ = run_search(searcher, run, budget, settings)
+        self.tuner_ = bind_tuner(self.tuner, self)[0]
         best = best_trial(self.study_, run)
         members = select_members(self.study_, self.graph_, self.project_, data.targets_va, settings.ensemble_size,
                                  seed=settings.seed or 0)

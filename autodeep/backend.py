@@ -1,0 +1,57 @@
+"""Which Keras backend autodeep runs on, chosen from ``KERAS_BACKEND`` before Keras is imported.
+
+Keras reads ``KERAS_BACKEND`` once, at its first import; when the variable is unset or empty it falls
+back to ``~/.keras/keras.json`` (``"tensorflow"`` unless edited), so ``export KERAS_BACKEND=`` in a
+shell script used to fail deep inside Keras with ``No module named 'tensorflow'``. Here an empty (or
+blank) value counts as unset and JAX is used, and a value autodeep cannot train with fails at once
+with an error that names the variable, its value and what to install.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import MutableMapping
+
+DEFAULT = "jax"
+
+#: Backends autodeep trains with, and how to install each one's package.
+INSTALL = {
+    "jax": "pip install 'jax[cpu]==0.10.2'",
+    "torch": "pip install 'autodeep[torch]' (torch 2.13.0)",
+    "tensorflow": "pip install tensorflow",
+}
+#: Keras backends that only run inference: autodeep cannot search or train with them.
+INFERENCE_ONLY = ("numpy", "openvino")
+CHOICES = "'jax' (the default), 'torch' or 'tensorflow'"
+
+
+def choose_backend(environ: MutableMapping[str, str] | None = None) -> str:
+    """Set ``KERAS_BACKEND`` in ``environ`` (``os.environ`` by default) to the backend to use; return it.
+
+    Unset, empty or blank: ``"jax"``. Otherwise the value, stripped, if autodeep trains with it and its
+    package is installed; else a ``ValueError`` (unknown name) or ``ModuleNotFoundError`` (package missing)
+    naming ``KERAS_BACKEND``.
+
+    Example:
+        >>> env = {"KERAS_BACKEND": ""}
+        >>> choose_backend(env), env["KERAS_BACKEND"]
+        ('jax', 'jax')
+        >>> choose_backend({"KERAS_BACKEND": "pytorch"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: KERAS_BACKEND='pytorch' is not a backend autodeep can train with: set it to 'jax' (the default), ...
+    """
+    environ = os.environ if environ is None else environ
+    name = (environ.get("KERAS_BACKEND") or "").strip() or DEFAULT
+    if name not in INSTALL:
+        why = f" (Keras's {name!r} backend only runs inference)" if name in INFERENCE_ONLY else ""
+        raise ValueError(f"KERAS_BACKEND={environ.get('KERAS_BACKEND')!r} is not a backend autodeep can train "
+                         f"with{why}: set it to {CHOICES}, or unset it.")
+    if importlib.util.find_spec(name) is None:
+        raise ModuleNotFoundError(
+            f"KERAS_BACKEND={environ.get('KERAS_BACKEND', name)!r} asks for the {name} backend, but the "
+            f"{name!r} package is not installed: {INSTALL[name]}; or set KERAS_BACKEND to "
+            f"{' or '.join(repr(n) for n in INSTALL if n != name)}, or unset it (JAX).", name=name)
+    environ["KERAS_BACKEND"] = name
+    return name
