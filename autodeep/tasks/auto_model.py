@@ -23,6 +23,7 @@ from autodeep.data.rows import concat_rows, is_lazy
 from autodeep.ensemble import bootstrap_selection, validation_loss
 from autodeep.graph import Graph, GraphError, Head, HyperParameters, Input, Node
 from autodeep.graph.wiring import attach_heads
+from autodeep.report import SearchProgress, record  # report (issue 19): progress display, report records
 from autodeep.search import Searcher, TrialPruned, resolve_tuner
 from autodeep.storage import Project, atomic_write_json, read_json
 from autodeep.tasks.artifact import Predictor, save_artifact
@@ -303,6 +304,8 @@ class AutoModel:
 
         project = Project(self.directory, self.project_name, overwrite=self.overwrite)
         self._project = project
+        record.save_data(project, graph, preprocessors, codecs, (train_x, train_y), (val_x, val_y))  # report
+        marks = {"started": started}  # report: the phases of fit, for the report's timing section
         deadline = started + self.time_limit if self.time_limit else None
         n_tr, n_va = _n_rows_arrays(arrays_tr), _n_rows_arrays(arrays_va)
         folds = self._bagging(n_tr + n_va, epochs, arrays_tr)
@@ -322,13 +325,16 @@ class AutoModel:
                 reserve = EXPORT_SECONDS + _refit_seconds(study.best_trial, n_tr, n_va)
             return deadline - min(reserve, FINAL_SHARE * self.time_limit)
 
+        progress = SearchProgress(self.max_trials, self.time_limit, self.objective, started,
+                                  live=None if self.verbose else False)  # report: trial lines, live display
         starts = list(getattr(self._tuner_object, "initial_hps", [])) + self._initial_configs(graph, specs)
         searcher = Searcher(
             tuner=self.tuner, max_trials=self.max_trials, direction=objective_direction(self.objective),
             storage=self.storage or project.study_url, study_name=self.project_name, seed=self.seed,
             initial_configs=starts,
             max_consecutive_failures=self.max_consecutive_failures,
-            max_epochs=epochs or 100, verbose=self.verbose, fail_running=self.n_workers == 1 and not self.storage)
+            max_epochs=epochs or 100, verbose=self.verbose, fail_running=self.n_workers == 1 and not self.storage,
+            progress=progress)  # report
 
         def probe(hp):
             graph.build(self._fixed(hp), specs)
@@ -348,7 +354,8 @@ class AutoModel:
                     raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
                 result = fit_model(model, arrays_tr, targets_tr, validation_data=(arrays_va, targets_va),
                                    epochs=epochs, batch_size=batch_size, objective=self.objective,
-                                   callbacks=callbacks, deadline=trial_deadline, reporter=reporter,
+                                   callbacks=[*(callbacks or []), progress.callback(number)],  # report
+                                   deadline=trial_deadline, reporter=reporter,
                                    patience=_patience(self, graph, epochs))
                 if result.stopped == "pruned":
                     raise TrialPruned()
@@ -356,18 +363,21 @@ class AutoModel:
                 attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                          "fit_seconds": result.seconds, "stopped": result.stopped, "params": size}
                 project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
-                                   model=model, val_predictions=_as_list(predictions))
+                                   model=model, val_predictions=_as_list(predictions),
+                                   history=result.history)  # report: learning curves
                 return result.score, attrs
             finally:
                 free_memory()
 
-        if self.n_workers > 1 or self.storage:  # other processes may run trials: publish the search for them
-            from autodeep.search.worker import run_with_workers
+        with progress:  # report: the live display ends with the search
+            if self.n_workers > 1 or self.storage:  # other processes may run trials: publish the search for them
+                from autodeep.search.worker import run_with_workers
 
-            study = self.study_ = run_with_workers(searcher, probe, run_trial, search_deadline, self.n_workers,
-                                                   project.path / "workers", verbose=self.verbose)
-        else:
-            study = self.study_ = searcher.run(probe, run_trial, deadline=search_deadline)
+                study = self.study_ = run_with_workers(searcher, probe, run_trial, search_deadline, self.n_workers,
+                                                       project.path / "workers", verbose=self.verbose)
+            else:
+                study = self.study_ = searcher.run(probe, run_trial, deadline=search_deadline)
+        marks["searched"] = time.time()  # report
         best = self._best_trial(study, graph, specs)
         members = self._select_members(study, graph, project, targets_va)
         keys = self._retrieval_keys(graph, specs, arrays_tr, n_tr + n_va)
@@ -390,11 +400,13 @@ class AutoModel:
                     "num_classes": getattr(h, "num_classes", None)} for h, c in zip(graph.heads, codecs)]
         info = {"best_trial": best.number, "best_score": best.value, "objective": self.objective,
                 "params": best.params, "final": final, "task": type(self).__name__}
+        marks["final"] = time.time()  # report
         save_artifact(project.artifact_dir, model, inputs, outputs, info)
         free_memory()
         self._predictor = Predictor.load(project.artifact_dir)
+        record.save_timing(project, marks)  # report
         if self.verbose:
-            print(f"[autodeep] done in {time.time() - started:.1f}s: best trial {best.number + 1} "
+            print(f"[autodeep] done in {time.time() - started:.1f}s: best trial {best.number} "
                   f"{self.objective}={best.value:.5g}; final model: {final['kind']} of {len(members)} trial(s); exported to {project.artifact_dir}",
                   flush=True)
         return self
@@ -416,7 +428,7 @@ class AutoModel:
         completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         if not completed:
             self._check_graph(graph, specs)  # a wiring mistake is the error to report (the trials may predate it)
-            errors = {t.number + 1: t.user_attrs.get("error", t.state.name) for t in study.trials}
+            errors = {t.number: t.user_attrs.get("error", t.state.name) for t in study.trials}
             raise RuntimeError(f"No trial finished successfully, so there is no model to export. "
                                f"Trial errors: {errors}. Raise time_limit or max_trials, or fix the errors above.")
         return study.best_trial
