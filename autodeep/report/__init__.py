@@ -13,7 +13,7 @@ __all__ = ["SearchProgress", "feature_importance", "leaderboard", "write_report"
 def __getattr__(name):
     """The report's functions, imported on first use (matplotlib and Keras stay unloaded until then)."""
     if name == "leaderboard":
-        from autodeep.report.leaderboard import leaderboard
+        from autodeep.report.board import leaderboard
 
         return leaderboard
     if name == "write_report":

@@ -1,6 +1,6 @@
 """What ``fit`` keeps for the report beyond the trials: ``<project>/report/``.
 
-- ``data.json``: each input as autodeep saw it (kind, rows, inferred column types and missing values for
+- ``data.json``: the objective, each input as autodeep saw it (kind, rows, inferred column types and missing values for
   tables) and each head (task, target codec, class balance or target summary);
 - ``validation_y_<k>.npy``: head ``k``'s encoded validation targets, in the row order of the trials'
   ``val_pred_<k>.npy`` (class indices, label matrices or values);
@@ -26,8 +26,9 @@ from autodeep.storage.files import atomic_write_bytes
 MAX_IMPORTANCE_ROWS = 5_000
 
 
-def save_data(project, graph, preprocessors, codecs, train: tuple[list, list], validation: tuple[list, list]) -> None:
-    """Record the inputs, heads and validation targets of a search in ``project``'s ``report/`` folder.
+def save_data(project, graph, preprocessors, codecs, train: tuple[list, list], validation: tuple[list, list],
+              objective: str) -> None:
+    """Record the inputs, heads, objective and validation targets of a search in ``project``'s ``report/``.
 
     ``train`` and ``validation`` are ``(raw inputs, raw targets)``, one entry per input and per head.
     """
@@ -43,7 +44,7 @@ def save_data(project, graph, preprocessors, codecs, train: tuple[list, list], v
                       "codec": codec.get_config(), **_target_summary(codec, y_tr, y_va)})
     if len(val_x) == 1 and inputs[0].get("columns") is not None:
         _save_rows(folder / "validation_x.parquet", val_x[0], inputs[0]["columns"])
-    atomic_write_json(folder / "data.json", {"inputs": inputs, "heads": heads,
+    atomic_write_json(folder / "data.json", {"objective": objective, "inputs": inputs, "heads": heads,
                                              "rows": {"train": _rows(train_y[0]), "validation": _rows(val_y[0])}})
 
 

@@ -304,7 +304,8 @@ class AutoModel:
 
         project = Project(self.directory, self.project_name, overwrite=self.overwrite)
         self._project = project
-        record.save_data(project, graph, preprocessors, codecs, (train_x, train_y), (val_x, val_y))  # report
+        record.save_data(project, graph, preprocessors, codecs, (train_x, train_y), (val_x, val_y),  # report
+                         self.objective)  # report
         marks = {"started": started}  # report: the phases of fit, for the report's timing section
         deadline = started + self.time_limit if self.time_limit else None
         n_tr, n_va = _n_rows_arrays(arrays_tr), _n_rows_arrays(arrays_va)
@@ -597,6 +598,27 @@ class AutoModel:
     @property
     def classes_(self):
         return self._require_fitted().classes_
+
+    # -- report (issue 19): the logic is in autodeep.report, which reads the project folder ----------
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per trial, best first: architecture, validation metrics, time, state, ensemble weight."""
+        from autodeep.report import leaderboard
+
+        return leaderboard(Path(self.directory) / self.project_name)
+
+    def report(self, path="report.html") -> Path:
+        """Write the search's HTML report (one self-contained file) to ``path``; needs ``autodeep[report]``."""
+        from autodeep.report import write_report
+
+        return write_report(Path(self.directory) / self.project_name, path)
+
+    def feature_importance(self, x, y, n_repeats: int = 5, seed: int = 0) -> pd.DataFrame:
+        """Permutation importance of each raw input column, through the exported model (see
+        ``autodeep.report.feature_importance``)."""
+        from autodeep.report import feature_importance
+
+        x, y = self._adapt(x, y)
+        return feature_importance(self._require_fitted(), x, y, n_repeats=n_repeats, seed=seed)
 
     @property
     def tuner_results(self) -> pd.DataFrame:
