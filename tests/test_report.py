@@ -103,3 +103,27 @@ def test_a_corrupt_study_is_named(tmp_path):
     (tmp_path / "study.db").write_bytes(b"not a database at all")
     with pytest.raises(ValueError, match=re.escape(str(tmp_path / "study.db"))):
         leaderboard(tmp_path)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_shows_the_running_epoch_and_keeps_the_trial_lines():
+    from autodeep.report import SearchProgress
+
+    screen = _Terminal()
+    progress = SearchProgress(max_trials=4, time_limit=30, objective="val_loss", stream=screen)
+    with progress:
+        progress.trial_started(0)
+        progress.epoch_ended(0, 3, {"val_loss": 0.625})
+        status = progress.status_text()
+        progress.trial_ended(0, "score=0.625", 2.0, done=1, best=(0.625, 0))
+    text = screen.getvalue()
+    assert "trial 0: epoch 3, val_loss 0.625" in status and "/30s" in status and "trials 0/4" in status
+    assert "\x1b[" in text  # drawn with terminal controls (rich), not as plain lines
+    assert "[autodeep] trial 0 (1/4) score=0.625 best=0.625 (trial 0)" in text
+    plain = io.StringIO()
+    SearchProgress(max_trials=4, time_limit=30, stream=plain).trial_ended(0, "pruned", 1.0, done=1)
+    assert plain.getvalue().startswith("[autodeep] trial 0 (1/4) pruned best=n/a") and "\x1b[" not in plain.getvalue()

@@ -138,7 +138,8 @@ class SearchProgress:
             value = self.running["value"]
             shown = f", {self.objective} {value:.5g}" if isinstance(value, (int, float)) and math.isfinite(value) \
                 else ""
-            parts.append(f"trial {self.running['trial']}: epoch {self.running['epoch']}{shown}")
+            epoch = f"epoch {self.running['epoch']}" if self.running["epoch"] else "first epoch running"
+            parts.append(f"trial {self.running['trial']}: {epoch}{shown}")
         return "   ".join(parts)
 
     def close(self) -> None:
