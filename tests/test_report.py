@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import autodeep as ak
@@ -127,3 +128,139 @@ def test_progress_on_a_terminal_shows_the_running_epoch_and_keeps_the_trial_line
     plain = io.StringIO()
     SearchProgress(max_trials=4, time_limit=30, stream=plain).trial_ended(0, "pruned", 1.0, done=1)
     assert plain.getvalue().startswith("[autodeep] trial 0 (1/4) pruned best=n/a") and "\x1b[" not in plain.getvalue()
+
+
+# -- the HTML report -------------------------------------------------------------------------------------------------
+def check_page(page: Path, n_trials: int) -> dict[str, str]:
+    """The report at ``page``: every section present, every image a decodable non-blank PNG, one leaderboard row
+    per trial. Returns each section's HTML by id."""
+    from PIL import Image
+
+    from autodeep.report.html_report import SECTIONS
+
+    text = page.read_text(encoding="utf-8")
+    sections = dict(re.findall(r'<section id="([\w-]+)">(.*?)</section>', text, flags=re.S))
+    assert list(sections) == list(SECTIONS)
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    assert images and "src=\"http" not in text and "<script" not in text  # self-contained, opens offline
+    for data in images:
+        pixels = np.asarray(Image.open(io.BytesIO(__import__("base64").b64decode(data))).convert("L"))
+        assert pixels.std() > 5  # drawn on, not blank
+    board = re.search(r'<table[^>]*class="[^"]*leaderboard.*?<tbody>(.*?)</tbody>', sections["leaderboard"], re.S)
+    assert board is not None and board.group(1).count("<tr") == n_trials
+    return sections
+
+
+def test_report_of_a_finished_search_holds_every_section(searched, tmp_path):
+    clf, project, _, _ = searched
+    page = clf.report(tmp_path / "report.html")
+    sections = check_page(page, len(clf.study_.trials))
+    assert not [s for s, body in sections.items() if "Not shown" in body]  # every section applies to a table
+    assert sections["diagnostics"].count("<img") == 1 and "classification_head" in sections["diagnostics"]
+    assert sections["exported-model"].count("<img") == len(clf.leaderboard().query("ensemble_weight > 0"))
+    for column in ("checking_status", "duration", "credit_amount"):
+        assert column in sections["feature-importance"] and column in sections["data"]
+
+
+def test_cli_report_writes_the_page_and_names_a_missing_folder(searched, tmp_path):
+    _, project, _, _ = searched
+    out = tmp_path / "cli.html"
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-m", "autodeep.cli", "report", str(project), "--out", str(out)],
+                         capture_output=True, text=True, timeout=300, cwd=root)
+    assert run.returncode == 0, run.stderr
+    check_page(out, 2)
+    run = subprocess.run([sys.executable, "-m", "autodeep.cli", "report", str(tmp_path / "gone")],
+                         capture_output=True, text=True, timeout=300, cwd=root)
+    assert run.returncode == 2 and str(tmp_path / "gone") in run.stderr
+
+
+def test_report_when_every_trial_failed(tmp_path):
+    from autodeep.report import write_report
+
+    df = ak.datasets.load_credit_g().head(120)
+    clf = ak.StructuredDataClassifier(max_trials=2, directory=str(tmp_path), project_name="failed", seed=0,
+                                      verbose=0, max_model_size=10)
+    with pytest.raises(RuntimeError, match="No trial finished"):
+        clf.fit(df.drop(columns="class"), df["class"], epochs=1)
+    board = clf.leaderboard()
+    assert list(board["state"]) == ["FAIL", "FAIL"] and board["error"].str.contains("max_model_size=10").all()
+    sections = check_page(write_report(tmp_path / "failed", tmp_path / "r.html"), 2)
+    for skipped in ("search-history", "exported-model", "diagnostics", "learning-curves", "feature-importance"):
+        assert "Not shown" in sections[skipped]
+    assert "Not shown" not in sections["data"] and "checking_status" in sections["data"]
+
+
+class _StopSecondTrial(__import__("keras").callbacks.Callback):
+    """Ctrl-C during the second trial's first epoch."""
+    trials = 0
+
+    def on_train_begin(self, logs=None):
+        type(self).trials += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if type(self).trials == 2:
+            raise KeyboardInterrupt
+
+
+def test_report_of_an_interrupted_search(tmp_path):
+    from autodeep.report import write_report
+
+    df = ak.datasets.load_credit_g().head(150)
+    clf = ak.StructuredDataClassifier(max_trials=3, directory=str(tmp_path), project_name="stopped", seed=0,
+                                      verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(df.drop(columns="class"), df["class"], epochs=1, callbacks=[_StopSecondTrial()])
+    board = clf.leaderboard()
+    assert list(board["state"]) == ["COMPLETE", "FAIL"] and board["ensemble_weight"].sum() == 0
+    sections = check_page(write_report(tmp_path / "stopped", tmp_path / "r.html"), 2)
+    assert "Not shown" in sections["exported-model"] and "Not shown" in sections["feature-importance"]
+    assert "best trial" in sections["diagnostics"] and "<img" in sections["learning-curves"]
+
+
+def test_report_of_a_multi_input_multi_head_auto_model(tmp_path):
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(120, 3)).astype("float32"), rng.normal(size=(120, 2)).astype("float32")
+    label, value = (a[:, 0] + b[:, 0] > 0).astype(int), a.sum(axis=1)
+    model = ak.AutoModel(inputs=[ak.Input(name="a"), ak.Input(name="b")],
+                         outputs=[ak.ClassificationHead(name="label"), ak.RegressionHead(name="value")],
+                         max_trials=1, directory=str(tmp_path), project_name="multi", seed=0, verbose=0)
+    model.fit([a, b], [label, value], epochs=1)
+    sections = check_page(model.report(tmp_path / "r.html"), 1)
+    assert "<h3>label</h3>" in sections["diagnostics"] and "<h3>value</h3>" in sections["diagnostics"]
+    assert sections["diagnostics"].count("<img") == 2 and "Not shown" in sections["feature-importance"]
+    assert "input a (" in sections["data"] and "input b (" in sections["data"]
+
+
+def _image_search(directory):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 120, (40, 8, 8), dtype="uint8")
+    y = np.repeat(np.array(["bright", "dark"]), 20)
+    x[y == "bright", :4] += 130
+    model = ak.ImageClassifier(directory=directory, max_trials=1, epochs=1, verbose=0, seed=0, refit=False)
+    return model.fit(x, y)
+
+
+def _text_search(directory):
+    texts = ["a great and fun film", "loved it, great acting", "fun fun fun", "a boring and bad film",
+             "hated it, awful acting", "bad bad bad"] * 6
+    model = ak.TextClassifier(directory=directory, max_trials=1, epochs=1, verbose=0, seed=0, ensemble_size=1)
+    return model.fit(np.array(texts), np.array((["pos"] * 3 + ["neg"] * 3) * 6))
+
+
+def _series_search(directory):
+    t = np.arange(160, dtype="float64")
+    frame = pd.DataFrame({"level": np.sin(t / 6) + 0.01 * t, "other": np.cos(t / 6)})
+    model = ak.TimeseriesForecaster(lookback=8, predict_from=1, predict_until=2, max_trials=1, epochs=1,
+                                    refit=False, directory=directory, verbose=0, seed=0)
+    return model.fit(frame, "level")
+
+
+@pytest.mark.parametrize("search, head", [(_image_search, "binary"), (_text_search, "binary"),
+                                          (_series_search, "regression")])
+def test_report_of_images_text_and_time_series(search, head, tmp_path):
+    model = search(str(tmp_path))
+    sections = check_page(model.report(tmp_path / "r.html"), 1)
+    assert "Not shown" in sections["feature-importance"] and "one table input" in sections["feature-importance"]
+    drawn = "predicted against actual" if head == "regression" else "ROC, precision-recall"
+    assert drawn in sections["diagnostics"] and "<img" in sections["exported-model"]

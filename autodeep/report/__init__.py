@@ -17,7 +17,7 @@ def __getattr__(name):
 
         return leaderboard
     if name == "write_report":
-        from autodeep.report.html import write_report
+        from autodeep.report.html_report import write_report
 
         return write_report
     if name == "feature_importance":

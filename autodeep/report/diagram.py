@@ -68,8 +68,10 @@ def draw_model(model, title: str = ""):
             position[layer.name] = (offset + i, d)
     for layer in layers:
         for parent in parents[layer.name]:
+            skips = depth[layer.name] - depth[parent] > 1  # bend around the rows in between
             ax.annotate("", xy=position[layer.name], xytext=position[parent],
-                        arrowprops={"arrowstyle": "->", "color": "#667", "shrinkA": 15, "shrinkB": 15})
+                        arrowprops={"arrowstyle": "-|>", "color": "#667", "shrinkA": 12, "shrinkB": 12,
+                                    "connectionstyle": f"arc3,rad={-0.35 if skips else 0.0}"})
     for layer in layers:
         x, y = position[layer.name]
         colour = "#dbe9f6" if type(layer).__name__ == "InputLayer" else "#f4f1e8"

@@ -79,10 +79,10 @@ def feature_importance(predictor, x, y, n_repeats: int = 5, seed: int = 0) -> pd
     name, score = _scorer(predictor, y)
     predict = predictor.predict if name == "r2" else predictor.predict_proba
     baseline = score(predict(frame))
-    rng = np.random.default_rng(seed)
+    permuted = _permuted_predictions(predict, frame, n_repeats, np.random.default_rng(seed))
     rows = []
     for column in frame.columns:
-        drops = [baseline - score(p) for p in _permuted_predictions(predict, frame, column, n_repeats, rng)]
+        drops = [baseline - score(p) for p in permuted[column]]
         mean, std = float(np.mean(drops)), float(np.std(drops, ddof=1))
         half = 1.96 * std / math.sqrt(n_repeats)
         rows.append({"column": column, "importance_mean": mean, "importance_std": std,
@@ -92,17 +92,21 @@ def feature_importance(predictor, x, y, n_repeats: int = 5, seed: int = 0) -> pd
     return table
 
 
-def _permuted_predictions(predict, frame: pd.DataFrame, column: str, n_repeats: int, rng) -> list[np.ndarray]:
-    """Predictions on ``n_repeats`` copies of ``frame`` with ``column`` shuffled, predicted in few calls."""
+def _permuted_predictions(predict, frame: pd.DataFrame, n_repeats: int, rng) -> dict[str, list[np.ndarray]]:
+    """Per column, predictions on ``n_repeats`` copies of ``frame`` with that column shuffled; the copies of
+    all columns are predicted together, ``MAX_ROWS_PER_CALL`` rows at a time (one call for small data)."""
     n = len(frame)
+    jobs = [(column, r) for column in frame.columns for r in range(n_repeats)]
     per_call = max(1, MAX_ROWS_PER_CALL // max(n, 1))
-    out = []
-    for start in range(0, n_repeats, per_call):
+    out: dict[str, list[np.ndarray]] = {column: [] for column in frame.columns}
+    for start in range(0, len(jobs), per_call):
+        batch = jobs[start:start + per_call]
         copies = []
-        for _ in range(min(per_call, n_repeats - start)):
+        for column, _ in batch:
             copy = frame.copy()
             copy[column] = frame[column].to_numpy()[rng.permutation(n)]
             copies.append(copy)
         predictions = np.asarray(predict(pd.concat(copies, ignore_index=True)))
-        out += [predictions[i * n:(i + 1) * n] for i in range(len(copies))]
+        for i, (column, _) in enumerate(batch):
+            out[column].append(predictions[i * n:(i + 1) * n])
     return out

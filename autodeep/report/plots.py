@@ -57,6 +57,7 @@ def learning_curves(history: dict[str, list[float]], best_epoch: int | None):
             ax.axvline(best_epoch, color="#999", ls="--", lw=1, label=f"kept epoch {best_epoch}")
         ax.set_title(base, fontsize=9)
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     return fig
