@@ -264,3 +264,78 @@ def test_report_of_images_text_and_time_series(search, head, tmp_path):
     assert "Not shown" in sections["feature-importance"] and "one table input" in sections["feature-importance"]
     drawn = "predicted against actual" if head == "regression" else "ROC, precision-recall"
     assert drawn in sections["diagnostics"] and "<img" in sections["exported-model"]
+
+
+# -- feature importance ----------------------------------------------------------------------------------------------
+def test_feature_importance_per_raw_column_through_the_export(searched):
+    clf, _, _, _ = searched
+    holdout = ak.datasets.load_credit_g().iloc[300:500]
+    x, y = holdout.drop(columns="class"), holdout["class"]
+    x = x.assign(foreign_worker="yes")  # one value: shuffling it changes nothing
+    table = clf.feature_importance(x[x.columns[::-1]], y, n_repeats=3)  # column order does not matter
+    assert sorted(table.index) == sorted(x.columns)
+    assert list(table.columns) == ["importance_mean", "importance_std", "ci_low", "ci_high"]
+    assert list(table["importance_mean"]) == sorted(table["importance_mean"], reverse=True)
+    assert table.loc["foreign_worker", "importance_mean"] == 0 and table.loc["foreign_worker", "importance_std"] == 0
+    assert (table["ci_low"] <= table["importance_mean"]).all() and (table["importance_mean"] <= table["ci_high"]).all()
+    assert table["importance_std"].gt(0).sum() >= len(table) // 2  # the others do move the score
+    assert table.attrs["score"] == "auc"
+    from sklearn.metrics import roc_auc_score
+
+    proba = clf.predict_proba(x)[:, list(clf.classes_).index("good")]
+    assert table.attrs["baseline"] == pytest.approx(roc_auc_score(y == "good", proba))
+
+
+def test_feature_importance_names_missing_and_extra_columns(searched):
+    clf, _, _, (x, y) = searched
+    with pytest.raises(ValueError, match=r"missing \['age'\], extra \['salary'\]"):
+        clf.feature_importance(x.drop(columns="age").assign(salary=1.0), y)
+    with pytest.raises(ValueError, match=r"n_repeats must be an int of at least 2 \(for a spread\); received 1"):
+        clf.feature_importance(x, y, n_repeats=1)
+
+
+# -- Optuna dashboard ------------------------------------------------------------------------------------------------
+def _get_json(url: str, timeout: float = 90.0):
+    import time
+    import urllib.error
+    import urllib.request
+
+    end = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return json.loads(response.read())
+        except (urllib.error.URLError, ConnectionError):
+            if time.time() > end:
+                raise
+            time.sleep(0.5)
+
+
+def test_optuna_dashboard_serves_the_trials_with_readable_names(searched):
+    pytest.importorskip("optuna_dashboard")
+    import socket
+
+    clf, project, _, _ = searched
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-c", "import sys; from optuna_dashboard import run_server; "
+                               "run_server(sys.argv[1], host='127.0.0.1', port=int(sys.argv[2]))",
+                               f"sqlite:///{project / 'study.db'}", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        studies = _get_json(f"http://127.0.0.1:{port}/api/studies")["study_summaries"]
+        assert [s["study_name"] for s in studies] == ["credit"]
+        study = _get_json(f"http://127.0.0.1:{port}/api/studies/{studies[0]['study_id']}?after=0")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    served = {t["number"]: t for t in study["trials"]}
+    assert sorted(served) == [t.number for t in clf.study_.trials]
+    for trial in clf.study_.trials:
+        params = {p["name"]: p["param_external_value"] for p in served[trial.number]["params"]}
+        assert params == {name: str(value) for name, value in trial.params.items()}
+        assert "structured_data_block_1/units" in params  # block/name, as in hyperparameters=
+        attrs = {a["key"]: a["value"] for a in served[trial.number]["user_attrs"]}
+        assert attrs["architecture"] == describe_architecture(trial.params)
+        assert {"fit_seconds", "epochs_run", "best_epoch", "params"} <= set(attrs)

@@ -24,6 +24,7 @@ from autodeep.ensemble import bootstrap_selection, validation_loss
 from autodeep.graph import Graph, GraphError, Head, HyperParameters, Input, Node
 from autodeep.graph.wiring import attach_heads
 from autodeep.report import SearchProgress, record  # report (issue 19): progress display, report records
+from autodeep.report.board import describe_architecture  # report (issue 19)
 from autodeep.search import Searcher, TrialPruned, resolve_tuner
 from autodeep.storage import Project, atomic_write_json, read_json
 from autodeep.tasks.artifact import Predictor, save_artifact
@@ -362,7 +363,8 @@ class AutoModel:
                     raise TrialPruned()
                 predictions = predict_model(model, arrays_va, batch_size=1024)
                 attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-                         "fit_seconds": result.seconds, "stopped": result.stopped, "params": size}
+                         "fit_seconds": result.seconds, "stopped": result.stopped, "params": size,
+                         "architecture": describe_architecture(hp.values)}  # report: shown by optuna-dashboard
                 project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
                                    model=model, val_predictions=_as_list(predictions),
                                    history=result.history)  # report: learning curves
