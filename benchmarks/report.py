@@ -24,7 +24,9 @@ def sklearn_ranking(x_tr, y_tr, x_te, y_te) -> list[str]:
     from sklearn.inspection import permutation_importance
 
     def categorical(frame):
-        return frame.apply(lambda c: c.astype("category") if c.dtype == object else c)
+        import pandas as pd
+
+        return frame.apply(lambda c: c if pd.api.types.is_numeric_dtype(c) else c.astype("category"))
 
     model = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
     model.fit(categorical(x_tr), y_tr)

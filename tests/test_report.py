@@ -339,3 +339,47 @@ def test_optuna_dashboard_serves_the_trials_with_readable_names(searched):
         attrs = {a["key"]: a["value"] for a in served[trial.number]["user_attrs"]}
         assert attrs["architecture"] == describe_architecture(trial.params)
         assert {"fit_seconds", "epochs_run", "best_epoch", "params"} <= set(attrs)
+
+
+# -- the report in a real browser ------------------------------------------------------------------------------------
+def _chromium() -> str:
+    """Debian's chromium: AUTODEEP_TEST_CHROMIUM (set by .ci/run after installing it), else on the PATH."""
+    import os
+    import shutil
+
+    found = os.environ.get("AUTODEEP_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium and sets AUTODEEP_TEST_CHROMIUM)")
+    return found
+
+
+def _headless(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--hide-scrollbars"]
+    return subprocess.run([chromium, *flags, *args], capture_output=True, text=True, timeout=180)
+
+
+def test_report_opens_in_headless_chromium(searched, tmp_path):
+    from PIL import Image
+
+    chromium = _chromium()
+    clf, _, _, _ = searched
+    page = clf.report(tmp_path / "report.html")
+    check_page(page, len(clf.study_.trials))
+    loaded = _headless(chromium, tmp_path / "profile", "--dump-dom", page.resolve().as_uri())
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    console = [line for line in loaded.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []  # no console message at all, errors included
+    dom = loaded.stdout
+    from autodeep.report.html_report import SECTIONS
+
+    assert all(f'<section id="{s}">' in dom for s in SECTIONS)
+    body = re.search(r'class="[^"]*leaderboard.*?<tbody>(.*?)</tbody>', dom, re.S).group(1)
+    assert body.count("<tr") == len(clf.study_.trials)
+    shot = tmp_path / "shot.png"
+    taken = _headless(chromium, tmp_path / "profile", "--window-size=1200,2400", f"--screenshot={shot}",
+                      page.resolve().as_uri())
+    assert taken.returncode == 0 and shot.is_file(), taken.stderr[-2000:]
+    pixels = np.asarray(Image.open(shot).convert("L"))
+    assert pixels.shape == (2400, 1200) and pixels.std() > 20  # text and figures drawn, not an empty page
