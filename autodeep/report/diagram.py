@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+ROW_INCHES = 0.8  # vertical room per row of layers
+BOX_HALF_HEIGHT = 0.24  # of a two-line layer box, in rows: arrows run from box edge to box edge
+
 
 def layer_graph(model) -> tuple[list, dict[str, list[str]]]:
     """The model's layers (in order) and, per layer name, the names of the layers feeding it.
@@ -56,7 +59,7 @@ def draw_model(model, title: str = ""):
     for layer in layers:
         rows.setdefault(depth[layer.name], []).append(layer)
     width = max(len(r) for r in rows.values())
-    fig = Figure(figsize=(max(5.0, 2.9 * width), 0.85 * len(rows) + 0.6))
+    fig = Figure(figsize=(max(4.4, 2.9 * width), ROW_INCHES * len(rows) + 0.6))
     ax = fig.add_axes((0, 0, 1, 0.96 if title else 1))
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -69,8 +72,9 @@ def draw_model(model, title: str = ""):
     for layer in layers:
         for parent in parents[layer.name]:
             skips = depth[layer.name] - depth[parent] > 1  # bend around the rows in between
-            ax.annotate("", xy=position[layer.name], xytext=position[parent],
-                        arrowprops={"arrowstyle": "-|>", "color": "#667", "shrinkA": 12, "shrinkB": 12,
+            (x, y), (px, py) = position[layer.name], position[parent]
+            ax.annotate("", xy=(x, y - BOX_HALF_HEIGHT), xytext=(px, py + BOX_HALF_HEIGHT),
+                        arrowprops={"arrowstyle": "-|>", "color": "#667", "shrinkA": 0, "shrinkB": 0,
                                     "connectionstyle": f"arc3,rad={-0.35 if skips else 0.0}"})
     for layer in layers:
         x, y = position[layer.name]

@@ -21,6 +21,10 @@ SECTIONS = {"search-history": "Search history", "leaderboard": "Leaderboard", "e
             "feature-importance": "Permutation feature importance", "time": "Where the time went",
             "data": "The data as autodeep saw it"}
 IMPORTANCE_REPEATS = 3
+#: How the members of the exported model were trained (the manifest's ``final.kind``), in words.
+KINDS = {"refit": "each refit on training + validation rows", "bagged": "each bagged over folds of all rows",
+         "trial_weights": "each with its trial's own weights (trained on the training rows)",
+         "mixed": "trained in different ways (see the table)"}
 
 
 @dataclasses.dataclass
@@ -135,7 +139,8 @@ def exported_model(context: _Context) -> Section:
     rows = "".join(f"<tr><td>{n}</td><td>{w:.3f}</td><td>{html.escape(str(k))}</td>"
                    f"<td>{html.escape(describe_architecture(params.get(n, {})))}</td></tr>"
                    for (n, w), k in zip(members.items(), kinds))
-    body = (f"<p>{html.escape(str(final.get('kind', 'model')))} of {len(members)} trial(s); "
+    kind = KINDS.get(final.get("kind"), final.get("kind", "model"))
+    body = (f"<p>{len(members)} trial(s) averaged with the weights below; {html.escape(str(kind))}; "
             f"{predictor.model.count_params():,} parameters in all.</p>"
             f"<table><tr><th>trial</th><th>weight</th><th>how it was trained</th><th>architecture</th></tr>"
             f"{rows}</table>")
@@ -155,7 +160,7 @@ def _diagrams(model, numbers: list[int], final: dict) -> str:
     for number, start in zip(numbers, starts):
         if start < len(subs):
             figures.append(image(draw_model(subs[start], f"trial {number}"), f"layer graph of trial {number}"))
-    return "\n".join(figures)
+    return '<div class="row">' + "\n".join(figures) + "</div>"
 
 
 def diagnostics(context: _Context) -> Section:
@@ -237,8 +242,8 @@ def importance_section(context: _Context) -> Section:
                                 errors=list(table["importance_std"]))
     note = (f"<p>{len(x)} validation rows, {IMPORTANCE_REPEATS} shuffles per column, through the exported model "
             f"(which may have been refit on these rows: read the order, not the size).</p>")
-    return Section("feature-importance", note + image(fig, "permutation importance per column")
-                   + table.to_html(float_format=lambda v: f"{v:.4f}", border=0))
+    return Section("feature-importance", note + '<div class="row">' + image(fig, "permutation importance per column")
+                   + table.to_html(float_format=lambda v: f"{v:.4f}", border=0) + "</div>")
 
 
 def time_section(context: _Context) -> Section:
@@ -261,7 +266,8 @@ def time_section(context: _Context) -> Section:
                                 colours=["#4472c4", "#8faadc", "#c9d5ea", "#c0504d", "#9bbb59"][:len(parts)])
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.1f}</td></tr>" for k, v in parts.items())
     missing = "" if record.timing else "<p>The refit and export were not reached (no timing record).</p>"
-    return Section("time", missing + image(fig, "seconds per phase") + f"<table>{rows}</table>")
+    return Section("time", missing + '<div class="row">' + image(fig, "seconds per phase")
+                   + f"<table>{rows}</table></div>")
 
 
 def data_section(context: _Context) -> Section:
@@ -294,7 +300,8 @@ STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200p
 h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}h3{font-size:1em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .5em;
 text-align:left}th{background:#f3f3f3}img{max-width:100%;display:block;margin:.5em 0}
-.skipped{color:#777;font-style:italic}nav a{margin-right:1em}"""
+.skipped{color:#777;font-style:italic}nav a{margin-right:1em}
+.row{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}.row img{max-width:48%}"""
 
 
 def _page(record: SearchRecord, sections: list[Section]) -> str:
