@@ -30,9 +30,20 @@ def save_data(project, graph, preprocessors, codecs, train: tuple[list, list], v
               objective: str) -> None:
     """Record the inputs, heads, objective and validation targets of a search in ``project``'s ``report/``.
 
-    ``train`` and ``validation`` are ``(raw inputs, raw targets)``, one entry per input and per head.
+    ``train`` and ``validation`` are ``(raw inputs, raw targets)``, one entry per input and per head. A
+    record that cannot be written is warned about, never a reason to stop the search.
     """
-    folder = project.path / "report"
+    try:
+        _save_data(project.path / "report", graph, preprocessors, codecs, train, validation, objective)
+    except Exception as error:  # the report is secondary to the fit: say so and go on
+        import warnings
+
+        warnings.warn(f"autodeep could not record the data for the report ({type(error).__name__}: {error}); "
+                      f"the report will leave out the sections that need it.", RuntimeWarning, stacklevel=2)
+
+
+def _save_data(folder, graph, preprocessors, codecs, train, validation, objective: str) -> None:
+    (folder / "timing.json").unlink(missing_ok=True)  # an earlier fit's phases are not this one's
     (train_x, train_y), (val_x, val_y) = train, validation
     inputs = [_describe_input(node, pre, raw_tr, raw_va)
               for node, pre, raw_tr, raw_va in zip(graph.inputs, preprocessors, train_x, val_x)]
@@ -74,7 +85,10 @@ def _describe_input(node, preprocessor, raw_tr, raw_va) -> dict:
 
 
 def _frame(raw, columns: list[str]) -> pd.DataFrame:
-    return raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(np.asarray(raw), columns=columns)
+    """``raw`` as a frame whose column names are the strings the preprocessor knows them by."""
+    if isinstance(raw, pd.DataFrame):
+        return raw.set_axis([str(c) for c in raw.columns], axis=1)
+    return pd.DataFrame(np.asarray(raw), columns=columns)
 
 
 def _target_summary(codec, y_tr, y_va) -> dict:
