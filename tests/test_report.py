@@ -383,3 +383,11 @@ def test_report_opens_in_headless_chromium(searched, tmp_path):
     assert taken.returncode == 0 and shot.is_file(), taken.stderr[-2000:]
     pixels = np.asarray(Image.open(shot).convert("L"))
     assert pixels.shape == (2400, 1200) and pixels.std() > 20  # text and figures drawn, not an empty page
+
+
+def test_report_without_matplotlib_names_the_extra(monkeypatch, tmp_path):
+    from autodeep.report import write_report
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    with pytest.raises(ImportError, match=re.escape("pip install 'autodeep[report]'")):
+        write_report(tmp_path, tmp_path / "r.html")
