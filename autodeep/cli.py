@@ -1,4 +1,4 @@
-"""The ``autodeep`` command line: ``fit``, ``predict``, ``worker`` and ``demo``.
+"""The ``autodeep`` command line: ``fit``, ``predict``, ``worker``, ``demo``, ``leaderboard`` and ``report``.
 
 Example:
     autodeep fit data.csv --target class --time-limit 120 --out model_dir
@@ -8,6 +8,8 @@ Example:
     autodeep fit reviews.csv --target label --text-column review --out review_model
     autodeep worker --study postgresql+psycopg2://user@db-host/autodeep --study-name cli
     autodeep demo --time-limit 60
+    autodeep leaderboard autodeep_runs/cli
+    autodeep report autodeep_runs/cli --out report.html
 """
 
 from __future__ import annotations
@@ -353,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--directory", default="autodeep_runs")
     demo.add_argument("--out", default="autodeep_runs/demo_model")
     demo.set_defaults(func=_demo)
+    from autodeep.report.cli import add_commands  # report (issue 19): leaderboard, report
+
+    add_commands(sub)
     return parser
 
 

@@ -35,5 +35,5 @@ def search_info(best, objective: str, final: dict, task: str) -> dict:
 
 def done_line(started: float, best, objective: str, final: dict, path) -> str:
     """The line ``fit`` prints at the end (``verbose``)."""
-    return (f"[autodeep] done in {time.time() - started:.1f}s: best trial {best.number + 1} {objective}="
+    return (f"[autodeep] done in {time.time() - started:.1f}s: best trial {best.number} {objective}="
             f"{best.value:.5g}; final model: {final['kind']} of {len(final['members'])} trial(s); exported to {path}")

@@ -4,7 +4,7 @@ arrays the Keras models take."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,8 @@ class PreparedData:
     targets_tr: object
     arrays_va: dict
     targets_va: object
+    raw_train: tuple = field(default=(), repr=False)       # (raw inputs, raw targets) of the training rows
+    raw_validation: tuple = field(default=(), repr=False)  # and of the validation rows, for the report
 
     @property
     def n_tr(self) -> int:
@@ -77,7 +79,8 @@ def prepare_data(graph: Graph, xs: list, ys: list, validation: tuple | None, val
     preprocessors = [preprocessor_for(node).fit(raw) for node, raw in zip(graph.inputs, train_x)]
     return PreparedData(codecs, preprocessors, {node.name: p.specs() for node, p in zip(graph.inputs, preprocessors)},
                         transform(graph, preprocessors, train_x), encode_targets(graph, codecs, train_y),
-                        transform(graph, preprocessors, val_x), encode_targets(graph, codecs, val_y))
+                        transform(graph, preprocessors, val_x), encode_targets(graph, codecs, val_y),
+                        raw_train=(train_x, train_y), raw_validation=(val_x, val_y))
 
 
 def transform(graph: Graph, preprocessors: list, raws: list) -> dict:

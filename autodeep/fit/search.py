@@ -3,6 +3,8 @@ processes, until ``max_trials`` or the ``Budget``'s deadline; then the best tria
 
 from __future__ import annotations
 
+import contextlib
+
 from autodeep.fit.budget import Budget
 from autodeep.fit.members import completed_trials
 from autodeep.fit.settings import Settings
@@ -14,26 +16,27 @@ from autodeep.train import free_memory, objective_direction
 
 def make_searcher(settings: Settings, trial: TrialRun, initial_configs: list[dict], study_url: str) -> Searcher:
     """The Searcher of ``settings``, trying first the tuner's ``initial_hps``, then ``initial_configs`` (the
-    task's known-good configurations)."""
+    task's known-good configurations); its trial lines go to ``trial.progress``."""
     return Searcher(
         tuner=settings.tuner, max_trials=settings.max_trials, direction=objective_direction(settings.objective),
         storage=settings.storage or study_url, study_name=settings.project_name, seed=settings.seed,
         initial_configs=settings.initial_hps + initial_configs,
         max_consecutive_failures=settings.max_consecutive_failures, max_epochs=trial.epochs or 100,
         verbose=settings.verbose,
-        fail_running=settings.n_workers == 1 and not settings.storage)
+        fail_running=settings.n_workers == 1 and not settings.storage, progress=trial.progress)
 
 
 def run_search(searcher: Searcher, trial: TrialRun, budget: Budget, settings: Settings):
     """Run the trials; returns the Optuna study. With several ``n_workers``, or a ``storage`` URL other
     machines may join, the search is published for worker processes: they receive ``searcher``, ``trial`` and
     ``budget``, nothing else."""
-    if settings.n_workers > 1 or settings.storage:
-        from autodeep.search.worker import run_with_workers
+    with trial.progress or contextlib.nullcontext():  # the live display ends with the search
+        if settings.n_workers > 1 or settings.storage:
+            from autodeep.search.worker import run_with_workers
 
-        return run_with_workers(searcher, trial, budget, settings.n_workers, trial.project.path / "workers",
-                                verbose=settings.verbose)
-    return searcher.run(trial.probe, trial.run, deadline=budget)
+            return run_with_workers(searcher, trial, budget, settings.n_workers, trial.project.path / "workers",
+                                    verbose=settings.verbose)
+        return searcher.run(trial.probe, trial.run, deadline=budget)
 
 
 def best_trial(study, trial: TrialRun):
@@ -44,7 +47,7 @@ def best_trial(study, trial: TrialRun):
             trial.graph.build(trial.fixed(HyperParameters()), trial.specs)
         finally:
             free_memory()
-        errors = {t.number + 1: t.user_attrs.get("error", t.state.name) for t in study.trials}
+        errors = {t.number: t.user_attrs.get("error", t.state.name) for t in study.trials}
         raise RuntimeError(f"No trial finished successfully, so there is no model to export. "
                            f"Trial errors: {errors}. Raise time_limit or max_trials, or fix the errors above.")
     return study.best_trial

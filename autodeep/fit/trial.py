@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from autodeep.graph import Graph, HyperParameters, as_list
+from autodeep.report.board import describe_architecture
 from autodeep.search import TrialPruned
 from autodeep.storage import Project
 from autodeep.train import fit_model, free_memory
@@ -40,7 +41,7 @@ class TrialRun:
 
     Fields: the graph and each input's preprocessed format (``specs``), the values fixed by the user
     (``hyperparameters``), the preprocessed training and validation arrays and targets, the project the trial
-    is saved to, and the training settings.
+    is saved to, the training settings, and the progress display each epoch is shown on.
     """
 
     graph: Graph
@@ -58,6 +59,7 @@ class TrialRun:
     patience: int | None = None
     seed: int | None = None
     max_model_size: int | None = None
+    progress: object = None  # an autodeep.report.SearchProgress shown each epoch, or None
     warned_unused: bool = field(default=False, repr=False)
 
     def fixed(self, hp: HyperParameters) -> HyperParameters:
@@ -85,18 +87,25 @@ class TrialRun:
                 raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
             result = fit_model(model, self.arrays_tr, self.targets_tr,
                                validation_data=(self.arrays_va, self.targets_va), epochs=self.epochs,
-                               batch_size=self.batch_size, objective=self.objective, callbacks=self.callbacks,
+                               batch_size=self.batch_size, objective=self.objective,
+                               callbacks=self.trial_callbacks(number),
                                deadline=deadline, reporter=reporter, patience=self.patience)
             if result.stopped == "pruned":
                 raise TrialPruned()
             predictions = predict_model(model, self.arrays_va, batch_size=1024)
             attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-                     "fit_seconds": result.seconds, "stopped": result.stopped, "params": size}
+                     "fit_seconds": result.seconds, "stopped": result.stopped, "params": size,
+                     "architecture": describe_architecture(hp.values)}  # shown by optuna-dashboard too
             self.project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
-                                    model=model, val_predictions=as_list(predictions))
+                                    model=model, val_predictions=as_list(predictions), history=result.history)
             return result.score, attrs
         finally:
             free_memory()
+
+    def trial_callbacks(self, number: int) -> list:
+        """The user's callbacks, and the progress display's for trial ``number``."""
+        shown = [self.progress.callback(number)] if self.progress is not None else []
+        return [*(self.callbacks or []), *shown]
 
     def warn_unused(self, hp: HyperParameters) -> None:
         """Warn once when a fixed name was not declared by the model just built."""

@@ -55,6 +55,8 @@ class Searcher:
         initial_configs: Known-good values tried first (all tuners but random).
         max_consecutive_failures: Stop with ``SearchFailed`` after this many failures in a row.
         verbose: 1 prints a line per trial, 0 is silent.
+        progress: An ``autodeep.report.SearchProgress`` the trial lines go to (it also shows a live
+            status on a terminal); plain lines without a time budget when None.
         fail_running: Mark every trial left RUNNING interrupted when the study opens (a crashed
             single-process search). Only when one process runs the search: with several
             workers, a dead worker's trial is found by its missing heartbeat instead.
@@ -89,8 +91,9 @@ class Searcher:
                  storage: str | None = None, study_name: str = "autodeep", seed: int | None = None,
                  initial_configs: list[dict] | None = None, max_consecutive_failures: int = 3,
                  max_epochs: int = 100, verbose: int = 1, fail_running: bool = True,
-                 heartbeat_interval: int = 10, grace_period: int | None = None, wait_for_workers: bool = True):
-        self.tuner = resolve_tuner(tuner)[0]  # a strategy name, or a tuner object (``model.tuner``)
+                 heartbeat_interval: int = 10, grace_period: int | None = None, wait_for_workers: bool = True,
+                 progress=None):
+        self.tuner = resolve_tuner(tuner)[0]  # a strategy name, or a tuner object
         self.max_trials = max_trials
         self.direction = direction
         self.storage = storage
@@ -104,6 +107,9 @@ class Searcher:
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
         self.wait_for_workers = wait_for_workers
+        from autodeep.report.progress import SearchProgress  # report: trial lines / live display
+
+        self.progress = progress if progress is not None else SearchProgress(max_trials)
 
     def open_storage(self):
         """The Optuna storage: an RDB URL gets heartbeats (so a dead worker's trial is failed)."""
@@ -265,13 +271,11 @@ class Searcher:
         if not self.verbose:
             return
         try:
-            best = f"best={study.best_value:.5g} (trial {study.best_trial.number})"
+            best = (study.best_value, study.best_trial.number)
         except ValueError:
-            best = "best=n/a"
-        budget = f"/{deadline - started:.0f}s" if deadline else "s"
-        done = len(_finished(study))
-        print(f"[autodeep] trial {number + 1} ({done}/{self.max_trials}) {outcome} {best} "
-              f"trial {time.time() - t0:.1f}s elapsed {time.time() - started:.0f}{budget}", file=sys.stdout, flush=True)
+            best = None
+        self.progress.trial_ended(number, outcome, time.time() - t0, done=len(_finished(study)), best=best,
+                                  max_trials=self.max_trials)
 
 
 #: Who runs a trial, recorded as its ``worker`` user attribute.

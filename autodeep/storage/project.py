@@ -18,7 +18,9 @@ class Project:
 
         <directory>/<project_name>/
             study.db              Optuna study (SQLite) unless a storage URL is given
-            trials/trial_0007/    config.json, metrics.json, model.weights.h5, val_pred.npy
+            trials/trial_0007/    config.json, metrics.json, history.json (loss and metrics per epoch),
+                                  model.weights.h5, val_pred_<head>.npy; 0007 is Optuna's trial number
+            report/               what the report needs beyond the trials (autodeep.report.record)
             best_model/           the exported artifact (manifest.json + model files)
 
     Example:
@@ -34,6 +36,24 @@ class Project:
         if overwrite and self.path.exists():
             shutil.rmtree(self.path)
         (self.path / "trials").mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "Project":
+        """An existing project folder, read as it is (nothing is created); a missing one raises
+        ``FileNotFoundError`` naming it.
+
+        Example:
+            >>> import tempfile
+            >>> Project.open(Project(tempfile.mkdtemp(), "demo").path).path.name
+            'demo'
+        """
+        path = Path(path)
+        if not (path / "trials").is_dir() and not (path / "study.db").is_file():
+            raise FileNotFoundError(f"{path} is not an autodeep project folder: it has neither study.db nor "
+                                    f"trials/ (give the folder <directory>/<project_name> of a search).")
+        project = cls.__new__(cls)
+        project.root, project.path = path.parent, path
+        return project
 
     def __getstate__(self) -> dict:
         """Pickled for worker processes: absolute paths, so a worker started elsewhere finds the folder."""
@@ -51,11 +71,15 @@ class Project:
         return self.path / "trials" / f"trial_{number:04d}"
 
     def save_trial(self, number: int, config: dict, metrics: dict, model=None,
-                   val_predictions: list[np.ndarray] | None = None) -> Path:
-        """Persist a finished trial: weights and predictions first, metrics last (metrics mark completion)."""
+                   val_predictions: list[np.ndarray] | None = None, history: dict | None = None) -> Path:
+        """Persist a finished trial: weights and predictions first, metrics last (metrics mark completion).
+
+        ``history`` is Keras' ``History.history`` (loss and metrics per epoch), kept as ``history.json``."""
         folder = self.trial_dir(number)
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_json(folder / "config.json", config)
+        if history is not None:
+            atomic_write_json(folder / "history.json", history)
         if model is not None:
             tmp = folder / ".model.weights.h5.tmp.weights.h5"
             model.save_weights(tmp)
@@ -70,6 +94,11 @@ class Project:
     def load_trial_metrics(self, number: int) -> dict | None:
         path = self.trial_dir(number) / "metrics.json"
         return read_json(path) if path.exists() else None
+
+    def load_trial_history(self, number: int) -> dict[str, list[float]]:
+        """Loss and metrics per epoch of a trial (empty when the trial saved none)."""
+        path = self.trial_dir(number) / "history.json"
+        return read_json(path) if path.exists() else {}
 
     def load_val_predictions(self, number: int) -> list[np.ndarray]:
         folder = self.trial_dir(number)

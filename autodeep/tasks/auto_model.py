@@ -29,6 +29,7 @@ from autodeep.graph import Graph, GraphError, Head, as_list
 from autodeep.graph.block import snake_case
 from autodeep.graph.wiring import attach_heads
 from autodeep.search import bind_tuner
+from autodeep.report import SearchProgress, record
 from autodeep.storage import Project
 
 #: The block an input kind gets when the user wires only inputs and heads.
@@ -219,14 +220,17 @@ class AutoModel:
         x_val, y_val = self._adapt(*validation_data)
         return xs, ys, self._split_xy(x_val, y_val, self.graph_, argument="validation_data[0]")
 
-    def _trial_run(self, settings: Settings, data, callbacks) -> TrialRun:
-        """What every trial of this search reads (and all a worker process receives of it)."""
+    def _trial_run(self, settings: Settings, data, callbacks, started: float) -> TrialRun:
+        """What every trial of this search reads (and all a worker process receives of it), with the progress
+        display of a search that started at ``started``."""
+        progress = SearchProgress(settings.max_trials, settings.time_limit, settings.objective, started,
+                                  live=None if settings.verbose else False)
         return TrialRun(self.graph_, data.specs, settings.hyperparameters, data.arrays_tr, data.targets_tr,
                         data.arrays_va, data.targets_va, self.project_, objective=settings.objective,
                         epochs=settings.epochs, batch_size=settings.batch_size, callbacks=callbacks,
                         patience=early_stopping_patience(getattr(self, "patience", None), self.graph_,
                                                          settings.epochs),
-                        seed=settings.seed, max_model_size=settings.max_model_size)
+                        seed=settings.seed, max_model_size=settings.max_model_size, progress=progress)
 
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int | None = None, callbacks=None,
             validation_split: float = 0.2, validation_data=None, verbose: int | None = None, **kwargs):
@@ -250,17 +254,21 @@ class AutoModel:
         xs, ys, validation = self._raw_inputs(x, y, validation_data)
         data = prepare_data(self.graph_, xs, ys, validation, validation_split, seed=settings.seed or 0)
         self.project_ = Project(settings.directory, settings.project_name, overwrite=settings.overwrite)
+        record.save_data(self.project_, self.graph_, data, settings.objective)
         budget = Budget.plan(started, settings, data.n_tr, data.n_va, lazy=is_lazy(data.arrays_tr))
-        run = self._trial_run(settings, data, callbacks)
+        run = self._trial_run(settings, data, callbacks, started)
         searcher = make_searcher(settings, run, self._initial_configs(self.graph_, data.specs), self.project_.study_url)
         self.study_ = run_search(searcher, run, budget, settings)
         self.tuner_ = bind_tuner(self.tuner, self)[0]
+        marks = {"started": started, "searched": time.time()}  # the phases of fit, for the report
         best = best_trial(self.study_, run)
         members = select_members(self.study_, self.graph_, self.project_, data.targets_va, settings.ensemble_size,
                                  seed=settings.seed or 0)
         model, final = final_model(members, data, run, budget, settings.refit, settings.retrieval)
+        marks["final"] = time.time()
         self.predictor_ = export(self.project_.artifact_dir, model, self.graph_, data,
                                  search_info(best, settings.objective, final, type(self).__name__))
+        record.save_timing(self.project_, marks)
         if settings.verbose:
             print(done_line(started, best, settings.objective, final, self.project_.artifact_dir), flush=True)
         return self
@@ -306,6 +314,32 @@ class AutoModel:
     @property
     def classes_(self):
         return self._require_fitted().classes_
+
+    # -- seeing the search: autodeep.report reads the project folder -------------------------------
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per trial, best first: architecture, validation metrics, time, state, ensemble weight."""
+        from autodeep.report import leaderboard
+
+        return leaderboard(self._require_project())
+
+    def report(self, path="report.html") -> Path:
+        """Write the search's HTML report (one self-contained file) to ``path``; needs ``autodeep[report]``."""
+        from autodeep.report import write_report
+
+        return write_report(self._require_project(), path)
+
+    def feature_importance(self, x, y, n_repeats: int = 5, seed: int = 0) -> pd.DataFrame:
+        """Permutation importance of each raw input column, through the exported model (see
+        ``autodeep.report.feature_importance``)."""
+        from autodeep.report import feature_importance
+
+        x, y = self._adapt(x, y)
+        return feature_importance(self._require_fitted(), x, y, n_repeats=n_repeats, seed=seed)
+
+    def _require_project(self) -> Path:
+        if getattr(self, "project_", None) is None:
+            raise RuntimeError(f"This {type(self).__name__} has not searched yet: call fit() first.")
+        return self.project_.path
 
     @property
     def tuner_results(self) -> pd.DataFrame:
