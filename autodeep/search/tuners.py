@@ -52,7 +52,7 @@ class Greedy(Tuner):
     Example:
         >>> import autodeep as ak
         >>> model = ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.Greedy, max_trials=1)
-        >>> model.tuner
+        >>> resolve_tuner(model.tuner)[0]
         'greedy'
     """
 
@@ -75,7 +75,7 @@ class BayesianOptimization(Tuner):
 
     Example:
         >>> import autodeep as ak
-        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.BayesianOptimization).tuner
+        >>> resolve_tuner(ak.BayesianOptimization)[0]
         'bayesian'
     """
 
@@ -99,7 +99,7 @@ class Hyperband(Tuner):
 
     Example:
         >>> import autodeep as ak
-        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.Hyperband()).tuner
+        >>> resolve_tuner(ak.Hyperband())[0]
         'hyperband'
     """
 
@@ -118,7 +118,7 @@ class RandomSearch(Tuner):
 
     Example:
         >>> import autodeep as ak
-        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.RandomSearch).tuner
+        >>> resolve_tuner(ak.RandomSearch)[0]
         'random'
     """
 
