@@ -52,7 +52,7 @@ class Greedy(Tuner):
     Example:
         >>> import autodeep as ak
         >>> model = ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.Greedy, max_trials=1)
-        >>> resolve_tuner(model.tuner)[0]
+        >>> model.tuner
         'greedy'
     """
 
@@ -75,7 +75,7 @@ class BayesianOptimization(Tuner):
 
     Example:
         >>> import autodeep as ak
-        >>> resolve_tuner(ak.BayesianOptimization)[0]
+        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.BayesianOptimization).tuner
         'bayesian'
     """
 
@@ -99,7 +99,7 @@ class Hyperband(Tuner):
 
     Example:
         >>> import autodeep as ak
-        >>> resolve_tuner(ak.Hyperband())[0]
+        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.Hyperband()).tuner
         'hyperband'
     """
 
@@ -118,7 +118,7 @@ class RandomSearch(Tuner):
 
     Example:
         >>> import autodeep as ak
-        >>> resolve_tuner(ak.RandomSearch)[0]
+        >>> ak.AutoModel(inputs=ak.Input(), outputs=ak.RegressionHead(), tuner=ak.RandomSearch).tuner
         'random'
     """
 
