@@ -1,4 +1,4 @@
-"""Task classes and ``AutoModel``: orchestration only."""
+"""The user-facing API: ``AutoModel`` (its ``fit`` calls the stages of ``autodeep.fit``) and the task classes."""
 
 from autodeep.fit.artifact import Predictor, load_model
 from autodeep.tasks.auto_model import AutoModel
