@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import autodeep as ak
 from autodeep.data import TabularPreprocessor, read_table
-from autodeep.tasks.preprocessing import ArrayPreprocessor, TablePreprocessor
+from autodeep.data.array_preprocessor import ArrayPreprocessor
+from autodeep.data.table_preprocessor import TablePreprocessor
 from autodeep.tasks.targets import TargetCodec
 
 CLEAR = (ValueError, TypeError)

@@ -16,25 +16,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autodeep.blocks import ClassificationHead, DenseBlock, Merge, StructuredDataBlock
+from autodeep.blocks import ClassificationHead, Merge
 from autodeep.blocks.layers import WeightedAverage
 from autodeep.data import check_lengths, train_validation_split
 from autodeep.data.rows import concat_rows, is_lazy
 from autodeep.ensemble import bootstrap_selection, validation_loss
 from autodeep.graph import Graph, GraphError, Head, HyperParameters, Input, Node
 from autodeep.graph.wiring import attach_heads
+from autodeep.modalities import MODALITIES, preprocessor_for
 from autodeep.search import Searcher, TrialPruned, resolve_tuner
 from autodeep.storage import Project, atomic_write_json, read_json
 from autodeep.tasks.artifact import Predictor, save_artifact
 from autodeep.tasks import neighbours
 from autodeep.tasks.checks import check_fraction, check_int, check_number, check_str, fixed_values
-from autodeep.tasks.preprocessing import preprocessor_for
 from autodeep.tasks.targets import TargetCodec
 from autodeep.train import fit_model, free_memory, objective_direction, quiet_optimizer_state
 from autodeep.train.batches import predict_model
-
-#: The block an input kind gets when the user wires only inputs and heads.
-DEFAULT_BLOCKS: dict[str, type] = {"structured": StructuredDataBlock, "numeric": DenseBlock}
 
 SEARCH_SHARE = 0.85  # of time_limit before any trial finished; the rest is kept for the refit and the export
 EXPORT_SECONDS = 4.0  # kept back for building, saving and reloading the exported model
@@ -191,7 +188,7 @@ class AutoModel:
         features = []
         counts: dict[str, int] = {}
         for node in self.inputs:
-            block_cls = DEFAULT_BLOCKS.get(node.kind)
+            block_cls = getattr(MODALITIES.get(node.kind), "block", None)  # autodeep/modalities.py
             if block_cls is None:
                 raise GraphError(f"No default block exists for {node!r}; wire a block to it yourself.")
             siblings = [n for n in self.inputs if n.kind == node.kind]
