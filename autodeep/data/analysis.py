@@ -1,13 +1,16 @@
-"""Analyse tables and targets: which columns are numerical or categorical, and whether targets are usable."""
+"""Analyse tables and targets: which columns are numerical, categorical or dates, and whether targets are usable."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from autodeep.data.dates import date_format
+
 NUMERICAL = "numerical"
 CATEGORICAL = "categorical"
-COLUMN_TYPES = (NUMERICAL, CATEGORICAL)
+DATETIME = "datetime"
+COLUMN_TYPES = (NUMERICAL, CATEGORICAL, DATETIME)
 TASKS = ("classification", "regression")
 
 
@@ -24,10 +27,15 @@ def _infer(series: pd.Series) -> str:
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         return CATEGORICAL
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return DATETIME
     if pd.api.types.is_numeric_dtype(dtype):
         return NUMERICAL
-    if (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)) and _all_numbers(series):
-        return NUMERICAL
+    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        if _all_numbers(series):
+            return NUMERICAL
+        if date_format(series) is not None:
+            return DATETIME
     return CATEGORICAL
 
 
@@ -48,14 +56,17 @@ def _check_overrides(df: pd.DataFrame, column_types) -> dict:
 
 
 def infer_column_types(df: pd.DataFrame, column_types: dict | None = None) -> dict[str, str]:
-    """Map each column to "numerical" or "categorical"; entirely missing columns are left out.
+    """Map each column to "numerical", "categorical" or "datetime"; entirely missing columns are left out.
 
-    Bool, category and text columns are categorical unless every present value parses as a
-    number; numeric dtypes are numerical. ``column_types`` overrides the inference.
+    Numeric dtypes are numerical and datetime64 columns are dates. Bool, category and text columns
+    are categorical unless every present value parses as a number (numerical) or nearly every one as
+    a date with one format (``autodeep.data.dates.date_format``). ``column_types`` overrides the
+    inference.
 
     Example:
-        >>> infer_column_types(pd.DataFrame({"a": [1.5, 2], "b": ["x", "y"], "c": ["1", "2"]}))
-        {'a': 'numerical', 'b': 'categorical', 'c': 'numerical'}
+        >>> infer_column_types(pd.DataFrame({"a": [1.5, 2], "b": ["x", "y"], "c": ["1", "2"],
+        ...                                  "d": ["2024-01-31", "2024-02-01"]}))
+        {'a': 'numerical', 'b': 'categorical', 'c': 'numerical', 'd': 'datetime'}
     """
     overrides = _check_overrides(df, column_types)
     types = {}
