@@ -73,6 +73,5 @@ def test_a_weekly_date_signal_lifts_auc_on_future_dates_and_survives_the_saved_m
             np.testing.assert_allclose(loaded.predict_proba(future[columns]), clf.predict_proba(future[columns]),
                                        atol=1e-6)
             assert np.isfinite(proba).all()
-    print(scores)
     assert scores["with_date"] > 0.75, scores
     assert scores["with_date"] > scores["without_date"] + 0.15, scores

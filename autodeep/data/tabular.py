@@ -62,7 +62,8 @@ class TabularPreprocessor:
     and a quantile transform to a standard normal (robust to outliers; constant columns give 0).
     Categorical columns: codes 1..K by decreasing training frequency; rare or unseen values get 0.
     Date columns: expanded into numerical and categorical columns named ``"<column>.<part>"``
-    (``autodeep.data.dates``), then treated as above.
+    (``autodeep.data.dates``), then treated as above. Free-text columns are left out here: the
+    table preprocessor (``autodeep.data.table_preprocessor``) vectorises them.
 
     Example:
         >>> df = pd.DataFrame({"age": [20.0, None, 40.0], "city": ["a", "b", "a"]})

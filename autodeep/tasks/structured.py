@@ -50,7 +50,8 @@ class StructuredDataClassifier(_StructuredTask):
 
     Args:
         column_names: Column names for a numpy array input.
-        column_types: ``{"column": "numerical" | "categorical"}``; inferred otherwise.
+        column_types: ``{"column": "numerical" | "categorical" | "datetime" | "text"}``; inferred otherwise
+            (dates expand into calendar features; free-text columns get a TF-IDF n-gram branch).
         num_classes, multi_label, loss, metrics: As in ``ak.ClassificationHead``.
         **kwargs: ``AutoModel``'s arguments (``max_trials``, ``time_limit``, ``directory``, ...).
 
