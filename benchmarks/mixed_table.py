@@ -17,7 +17,9 @@ Variants: ``mixed`` (all columns, ``StructuredDataClassifier``: the text column 
 gets a TF-IDF branch beside the tabular one), ``no_text`` (the same table without ``message``) and
 ``text_only`` (``message`` alone, ``TextClassifier``). Each fit has ``--time-limit`` seconds.
 
-``--systems`` names the systems to run: ``autodeep`` and ``autogluon`` (``TabularPredictor`` with
+``--systems`` names the systems to run: ``autodeep``; ``linear``, a fixed scikit-learn reference (TF-IDF
+word 1-2-grams with sublinear tf, one-hot categories and standardised numbers (log1p of the account age)
+into one ``LogisticRegression(C=10)``); and ``autogluon`` (``TabularPredictor`` with
 ``eval_metric="roc_auc"`` and the same time limit on the same frames). AutoGluon is not installed in this
 environment: its rows then record the import error instead of a score.
 """
@@ -35,7 +37,7 @@ from sklearn.metrics import roc_auc_score
 import _common as C
 
 VARIANTS = ("mixed", "no_text", "text_only")
-SYSTEMS = ("autodeep", "autogluon")
+SYSTEMS = ("autodeep", "linear", "autogluon")
 TARGET, POSITIVE, TEXT = "label", "spam", "message"
 NETWORKS = ["A", "B", "C", "D", "E"]
 COLUMNS = ["system", "variant", "columns", "train_rows", "test_rows", "auc", "trials", "wall_s", "commit", "error"]
@@ -75,6 +77,25 @@ def fit_autodeep(variant: str, train: pd.DataFrame, test: pd.DataFrame, args, di
     return proba[:, list(clf.classes_).index(POSITIVE)], trials
 
 
+def fit_linear(variant: str, train: pd.DataFrame, test: pd.DataFrame, args, directory: str):
+    """``(spam probabilities on test, None)`` of the fixed linear reference (see above)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    parts = {TEXT: ("text", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), TEXT),
+             "account_age_days": ("age", make_pipeline(FunctionTransformer(np.log1p), StandardScaler()),
+                                  ["account_age_days"]),
+             "sent_hour": ("hour", StandardScaler(), ["sent_hour"]),
+             "network": ("network", OneHotEncoder(handle_unknown="ignore"), ["network"])}
+    columns = [c for c in train.columns if c != TARGET]
+    model = make_pipeline(ColumnTransformer([parts[c] for c in columns]), LogisticRegression(C=10, max_iter=2000))
+    model.fit(train[columns], train[TARGET] == POSITIVE)
+    return model.predict_proba(test[columns])[:, 1], None
+
+
 def fit_autogluon(variant: str, train: pd.DataFrame, test: pd.DataFrame, args, directory: str):
     """``(spam probabilities on test, None)`` of AutoGluon's TabularPredictor on the same frames."""
     from autogluon.tabular import TabularPredictor  # not installed here: the row records the ImportError
@@ -88,7 +109,7 @@ def run(system: str, variant: str, train: pd.DataFrame, test: pd.DataFrame, args
     columns = variant_columns(variant, train)
     row = dict.fromkeys(COLUMNS) | {"system": system, "variant": variant, "columns": " ".join(columns),
                                     "train_rows": len(train), "test_rows": len(test), "commit": C.git_commit()}
-    fit = {"autodeep": fit_autodeep, "autogluon": fit_autogluon}[system]
+    fit = {"autodeep": fit_autodeep, "linear": fit_linear, "autogluon": fit_autogluon}[system]
     try:
         with C.Timer() as t, tempfile.TemporaryDirectory(prefix="autodeep_bench_") as tmp:
             proba, trials = fit(variant, train[columns + [TARGET]], test[columns + [TARGET]], args, tmp)
@@ -116,7 +137,8 @@ def main(argv=None) -> None:
     messages = pd.read_csv(root / C.load_manifest(root, "text").loc["sms_spam_collection", "file"])
     table = build_table(messages, args.seed)
     train, test, _, _ = C.split(table, table[TARGET], args.seed)
-    import autodeep  # noqa: F401  (import time is not part of the first fit's wall time)
+    import autodeep  # noqa: F401  (import time is not part of the first fit's wall time; sets the backend)
+    import keras
 
     rows = []
     print(C.md_table([], COLUMNS), end="", flush=True)
@@ -130,7 +152,7 @@ def main(argv=None) -> None:
     report = (C.header("Mixed-table benchmark: a text column beside tabular columns", ("keras", "torch", "jax"))
               + f"- table: SMS Spam Collection messages + 3 tabular columns drawn from the label (seed {args.seed}; "
               f"see benchmarks/mixed_table.py); stratified 80/20 split; metric: test ROC AUC of 'spam'\n"
-              + f"- time limit per fit: {args.time_limit:g} s\n\n## Runs\n\n" + C.md_table(rows, COLUMNS))
+              + f"- time limit per fit: {args.time_limit:g} s; Keras backend: {keras.backend.backend()}\n\n## Runs\n\n" + C.md_table(rows, COLUMNS))
     md, csv = C.write_report(args.out, report, rows)
     print(f"wrote {md} and {csv}")
 
