@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 import autodeep as ak
 from autodeep.data import TabularPreprocessor, read_table
-from autodeep.tasks.preprocessing import ArrayPreprocessor, TablePreprocessor
 from autodeep.data import TargetCodec
+from autodeep.data.array_preprocessor import ArrayPreprocessor
+from autodeep.data.table_preprocessor import TablePreprocessor
 
 CLEAR = (ValueError, TypeError)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

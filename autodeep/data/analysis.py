@@ -1,4 +1,5 @@
-"""Analyse tables and targets: which columns are numerical or categorical, and whether targets are usable."""
+"""Analyse tables and targets: which columns are numerical, categorical, dates or free text, and whether targets
+are usable."""
 
 from __future__ import annotations
 
@@ -6,10 +7,17 @@ import numpy as np
 import pandas as pd
 
 from autodeep.data.adapters import plain
+from autodeep.data.dates import date_format
 
 NUMERICAL = "numerical"
 CATEGORICAL = "categorical"
-COLUMN_TYPES = (NUMERICAL, CATEGORICAL)
+DATETIME = "datetime"
+TEXT = "text"
+COLUMN_TYPES = (NUMERICAL, CATEGORICAL, DATETIME, TEXT)
+TEXT_MIN_WORDS = 3.0  # mean words per distinct value
+TEXT_MIN_UNIQUE = 0.5  # distinct values per present value
+TEXT_MIN_DISTINCT = 20
+TEXT_SAMPLE = 1000
 TASKS = ("classification", "regression")
 
 
@@ -22,14 +30,31 @@ def _all_numbers(series: pd.Series) -> bool:
     return True
 
 
+def _is_text(series: pd.Series) -> bool:
+    """Free text, as AutoGluon tells it from categories: mostly distinct values of several words each."""
+    present = series.dropna()
+    distinct = present.unique()
+    if len(distinct) < TEXT_MIN_DISTINCT or len(distinct) < TEXT_MIN_UNIQUE * len(present):
+        return False
+    sample = pd.Series(distinct[:TEXT_SAMPLE]).astype(str)
+    return float(sample.str.split().str.len().mean()) >= TEXT_MIN_WORDS
+
+
 def _infer(series: pd.Series) -> str:
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         return CATEGORICAL
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return DATETIME
     if pd.api.types.is_numeric_dtype(dtype):
         return NUMERICAL
-    if (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)) and _all_numbers(series):
-        return NUMERICAL
+    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        if _all_numbers(series):
+            return NUMERICAL
+        if date_format(series) is not None:
+            return DATETIME
+        if _is_text(series):
+            return TEXT
     return CATEGORICAL
 
 
@@ -50,14 +75,18 @@ def _check_overrides(df: pd.DataFrame, column_types) -> dict:
 
 
 def infer_column_types(df: pd.DataFrame, column_types: dict | None = None) -> dict[str, str]:
-    """Map each column to "numerical" or "categorical"; entirely missing columns are left out.
+    """Map each column to "numerical", "categorical", "datetime" or "text"; entirely missing columns are left out.
 
-    Bool, category and text columns are categorical unless every present value parses as a
-    number; numeric dtypes are numerical. ``column_types`` overrides the inference.
+    Numeric dtypes are numerical and datetime64 columns are dates. Bool, category and string columns
+    are categorical unless every present value parses as a number (numerical), nearly every one as
+    a date with one format (``autodeep.data.dates.date_format``), or the values are free text: at
+    least 20 distinct values, distinct for at least half the rows, of 3 or more words on average
+    (a review, a product title). ``column_types`` overrides the inference.
 
     Example:
-        >>> infer_column_types(pd.DataFrame({"a": [1.5, 2], "b": ["x", "y"], "c": ["1", "2"]}))
-        {'a': 'numerical', 'b': 'categorical', 'c': 'numerical'}
+        >>> infer_column_types(pd.DataFrame({"a": [1.5, 2], "b": ["x", "y"], "c": ["1", "2"],
+        ...                                  "d": ["2024-01-31", "2024-02-01"]}))
+        {'a': 'numerical', 'b': 'categorical', 'c': 'numerical', 'd': 'datetime'}
     """
     overrides = _check_overrides(df, column_types)
     types = {}

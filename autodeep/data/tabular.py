@@ -1,4 +1,5 @@
-"""Turn a table into model-ready arrays: scaled numbers plus missing flags, and integer category codes."""
+"""Turn a table into model-ready arrays: scaled numbers plus missing flags, and integer category codes
+(date columns first expanded into numbers and categories, ``autodeep.data.dates``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pandas as pd
 from scipy.special import ndtri
 
 from autodeep.data.adapters import check_lengths, read_table
-from autodeep.data.analysis import CATEGORICAL, NUMERICAL, infer_column_types
+from autodeep.data.analysis import CATEGORICAL, DATETIME, NUMERICAL, infer_column_types
+from autodeep.data.dates import date_features, fit_dates
 
 MISSING = "__missing__"
 CLIP = 5.0
@@ -59,6 +61,9 @@ class TabularPreprocessor:
     Numerical columns: median imputation, a missing flag per column that had gaps in training,
     and a quantile transform to a standard normal (robust to outliers; constant columns give 0).
     Categorical columns: codes 1..K by decreasing training frequency; rare or unseen values get 0.
+    Date columns: expanded into numerical and categorical columns named ``"<column>.<part>"``
+    (``autodeep.data.dates``), then treated as above. Free-text columns are left out here: the
+    table preprocessor (``autodeep.data.table_preprocessor``) vectorises them.
 
     Example:
         >>> df = pd.DataFrame({"age": [20.0, None, 40.0], "city": ["a", "b", "a"]})
@@ -82,8 +87,10 @@ class TabularPreprocessor:
         df, _ = read_table(df, argument="x")
         check_lengths(len(df), None, x_name="x")
         self.column_types_ = infer_column_types(df, self.column_types)
-        self.numerical_columns_ = [c for c, t in self.column_types_.items() if t == NUMERICAL]
-        self.categorical_columns_ = [c for c, t in self.column_types_.items() if t == CATEGORICAL]
+        self.dates_ = [fit_dates(c, df[c]) for c, t in self.column_types_.items() if t == DATETIME]
+        df, numerical_dates, categorical_dates = self._with_dates(df)
+        self.numerical_columns_ = [c for c, t in self.column_types_.items() if t == NUMERICAL] + numerical_dates
+        self.categorical_columns_ = [c for c, t in self.column_types_.items() if t == CATEGORICAL] + categorical_dates
 
         self.medians_, self.quantiles_, self.missing_indicator_columns_ = [], [], []
         for name in self.numerical_columns_:
@@ -105,6 +112,18 @@ class TabularPreprocessor:
         self._set_derived()
         return self
 
+    def _with_dates(self, df: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
+        """``df`` with the features of its date columns added, and their numerical and categorical names."""
+        if not self.dates_:
+            return df, [], []
+        numerical, categorical = {}, {}
+        for state in self.dates_:
+            n, c = date_features(state, df[state["name"]])
+            numerical.update(n)
+            categorical.update(c)
+        expanded = pd.concat([df, pd.DataFrame({**numerical, **categorical}, index=df.index)], axis=1)
+        return expanded, list(numerical), list(categorical)
+
     def _set_derived(self) -> None:
         self.cardinalities_ = [len(v) + 1 for v in self.vocabularies_]
         self.n_numerical_features_ = len(self.numerical_columns_) + len(self.missing_indicator_columns_)
@@ -118,6 +137,7 @@ class TabularPreprocessor:
         if missing:
             raise ValueError(f"x is missing columns seen in fit: {missing}; received columns "
                              f"{list(df.columns)[:20]}.")
+        df = self._with_dates(df)[0]
         n = len(df)
         numerical = np.zeros((n, self.n_numerical_features_), dtype="float32")
         for j, (name, median, quantiles) in enumerate(zip(self.numerical_columns_, self.medians_, self.quantiles_)):
@@ -150,6 +170,7 @@ class TabularPreprocessor:
                               for name, median, q in zip(self.numerical_columns_, self.medians_, self.quantiles_)],
                 "categorical": [{"name": name, "vocabulary": list(v)}
                                 for name, v in zip(self.categorical_columns_, self.vocabularies_)],
+                "dates": [dict(d) for d in self.dates_],
             }
         return config
 
@@ -167,5 +188,6 @@ class TabularPreprocessor:
         p.missing_indicator_columns_ = [c["name"] for c in state["numerical"] if c["missing_indicator"]]
         p.categorical_columns_ = [c["name"] for c in state["categorical"]]
         p.vocabularies_ = [[str(v) for v in c["vocabulary"]] for c in state["categorical"]]
+        p.dates_ = [dict(d) for d in state.get("dates", [])]
         p._set_derived()
         return p

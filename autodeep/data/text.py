@@ -233,7 +233,7 @@ class TextVectorizer:
             tfidf[begin:begin + len(chunk)] = chunk
         return {"tfidf": tfidf, "tokens": tokens}
 
-    # -- preprocessor protocol (see autodeep.tasks.preprocessing) -------------
+    # -- preprocessor protocol (see autodeep.data.table_preprocessor) -------------
     def specs(self) -> dict:
         self._check_fitted()
         width = max(self.groups()[GROUPS[-1]][1], 1)

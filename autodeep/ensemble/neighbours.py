@@ -21,7 +21,7 @@ def retrieval_keys(graph, specs: dict) -> list[tuple[str, str]]:
     keys = []
     for node in graph.inputs:
         for key, (shape, dtype) in specs[node.name]["features"].items():
-            if int(np.prod(shape)) > 0:
+            if int(np.prod(shape)) > 0 and key in ("numerical", "categorical"):  # not text columns' n-grams
                 keys.append((f"{node.name}__{key}", "categorical" if "int" in str(dtype) else "numeric"))
     return keys
 

@@ -22,8 +22,8 @@ import numpy as np
 import autodeep
 from autodeep.blocks.heads import format_targets
 from autodeep.storage import atomic_write_json, read_json, replace_directory
-from autodeep.tasks.preprocessing import preprocessor_from_config
 from autodeep.data import TargetCodec
+from autodeep.modalities import preprocessor_from_config
 from autodeep.train import quiet_optimizer_state
 from autodeep.train.batches import evaluate_model, predict_model
 

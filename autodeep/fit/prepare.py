@@ -14,7 +14,7 @@ from autodeep.data import TargetCodec, check_lengths, train_validation_split
 from autodeep.data.checks import check_fraction
 from autodeep.data.rows import concat_rows, take_rows
 from autodeep.graph import Graph
-from autodeep.tasks.preprocessing import preprocessor_for
+from autodeep.modalities import preprocessor_for
 
 
 @dataclass

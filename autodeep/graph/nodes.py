@@ -41,14 +41,16 @@ class Node:
 
 @dataclasses.dataclass
 class TabularFeatures:
-    """What a structured-data input hands to blocks: numeric and categorical tensors.
+    """What a structured-data input hands to blocks: numeric and categorical tensors, and its text columns.
 
-    ``cardinalities[i]`` is the number of codes of categorical column ``i``.
+    ``cardinalities[i]`` is the number of codes of categorical column ``i``; ``texts`` holds one
+    ``TextFeatures`` (TF-IDF only, no token ids) per free-text column.
     """
 
     numerical: Any
     categorical: Any
     cardinalities: list[int]
+    texts: list = dataclasses.field(default_factory=list)
 
 
 class Input(Node):
@@ -77,11 +79,11 @@ class StructuredDataInput(Input):
 
     Args:
         column_names: Names for the columns of a numpy array.
-        column_types: ``{"column": "numerical" | "categorical"}`` overriding inference.
+        column_types: ``{"column": "numerical" | "categorical" | "datetime" | "text"}`` overriding inference.
 
     Example:
         >>> import autodeep as ak
-        >>> table = ak.StructuredDataInput(column_types={"zip": "categorical"})
+        >>> table = ak.StructuredDataInput(column_types={"zip": "categorical", "review": "text"})
         >>> table.kind
         'structured'
     """
@@ -95,4 +97,8 @@ class StructuredDataInput(Input):
         self.column_types = column_types
 
     def to_block_input(self, tensors: dict[str, Any], meta: dict) -> TabularFeatures:
-        return TabularFeatures(tensors["numerical"], tensors["categorical"], list(meta["cardinalities"]))
+        from autodeep.graph.text_input import TextFeatures
+
+        texts = [TextFeatures(tensors[f"text_{i}"], None, dict(t["groups"]), 0, 0)
+                 for i, t in enumerate(meta.get("texts", []))]
+        return TabularFeatures(tensors["numerical"], tensors["categorical"], list(meta["cardinalities"]), texts)

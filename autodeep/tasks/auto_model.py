@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autodeep.blocks import DenseBlock, Merge, StructuredDataBlock
+from autodeep.blocks import Merge
 from autodeep.data.checks import check_keywords
 from autodeep.data.rows import is_lazy
 from autodeep.fit.artifact import Predictor
@@ -28,12 +28,10 @@ from autodeep.fit.trial import TrialRun, early_stopping_patience
 from autodeep.graph import Graph, GraphError, Head, as_list
 from autodeep.graph.block import snake_case
 from autodeep.graph.wiring import attach_heads
+from autodeep.modalities import MODALITIES
 from autodeep.search import bind_tuner
 from autodeep.report import SearchProgress, record
 from autodeep.storage import Project
-
-#: The block an input kind gets when the user wires only inputs and heads.
-DEFAULT_BLOCKS: dict[str, type] = {"structured": StructuredDataBlock, "numeric": DenseBlock}
 
 #: AutoKeras' constructor arguments (passed on to KerasTuner there) that are accepted and ignored.
 IGNORED_ARGUMENTS = ("distribution_strategy", "executions_per_trial", "logger", "max_consecutive_failed_trials",
@@ -176,7 +174,7 @@ class AutoModel:
         features = []
         counts: dict[str, int] = {}
         for node in self.inputs:
-            block_cls = DEFAULT_BLOCKS.get(node.kind)
+            block_cls = getattr(MODALITIES.get(node.kind), "block", None)  # autodeep/modalities.py
             if block_cls is None:
                 raise GraphError(f"No default block exists for {node!r}; wire a block to it yourself.")
             siblings = [n for n in self.inputs if n.kind == node.kind]

@@ -1,69 +1,19 @@
 """Task classes for images: ``ImageClassifier`` and ``ImageRegressor``, from arrays or folders.
 
-Importing this module registers the image input kind: its preprocessor (for
-artifacts) and its default block (``ImageBlock``).
+The image modality (preprocessor, default block, first configurations) is declared in
+``autodeep.modalities``.
 """
 
 from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from autodeep.blocks import ClassificationHead, RegressionHead
-from autodeep.blocks.image import ImageBlock
-from autodeep.data.image_preprocessor import ImagePreprocessor
 from autodeep.data.images import as_image_array, check_image_files, check_on_error, image_folder_labels, \
     is_path_input, list_image_files
 from autodeep.graph.image_input import ImageInput
-from autodeep.tasks.auto_model import DEFAULT_BLOCKS, AutoModel
-from autodeep.tasks.preprocessing import KIND_FACTORIES, register_preprocessor
-
-register_preprocessor(ImagePreprocessor)
-KIND_FACTORIES["image"] = lambda node: ImagePreprocessor(image_size=getattr(node, "image_size", None),
-                                                         on_error=getattr(node, "on_error", "skip"))
-DEFAULT_BLOCKS["image"] = ImageBlock
-
-BLOCK = "image_block_1"
-CONV = f"{BLOCK}/conv_block"
-AUG = f"{BLOCK}/image_augmentation"
-
-#: Known-good configurations, tried first in this order: small CNNs (fast on a CPU), then keras.applications nets.
-#: 3x3 conv stages of one conv + batchnorm (32-64-128... filters, as many stages as the size allows), max-pool,
-#: light dropout, then global average pooling (flatten for small maps): the best model a few CPU minutes buy.
-SMALL = {f"{CONV}/num_layers": 1, f"{CONV}/dropout": 0.1}
-SHIFT = {f"{BLOCK}/augment": True, f"{AUG}/translation_factor": 0.1}  # ak.RandomShift: ~10 % more time per epoch
-IMAGE_STARTS = [
-    SMALL,
-    {**SMALL, **SHIFT, f"{AUG}/horizontal_flip": True},
-    {f"{CONV}/num_layers": 1, f"{CONV}/filters": 64, f"{CONV}/dropout": 0.25, "classification_head/dropout": 0.25},
-    {**SHIFT, f"{AUG}/horizontal_flip": True},  # two convs per stage, dropout .25
-    {f"{BLOCK}/block_type": "resnet", f"{BLOCK}/res_net_block/version": "resnet50_v2"},
-    {f"{BLOCK}/block_type": "efficient", f"{BLOCK}/efficient_net_block/version": "b0"},
-    {f"{BLOCK}/block_type": "xception"},
-]
-
-
-def image_starts(channels: int) -> list[dict]:
-    """The known-good configurations for images with ``channels`` channels, in the order they are tried.
-
-    Colour images (photos) start with the small CNN trained on shifted and mirrored images: on 8,000 CIFAR-10
-    images it reached 0.570 test accuracy after 12 epochs, against 0.547 without augmentation and 0.536 with
-    shifts alone (torch backend, 12 fixed epochs, seed 0). Grey images are often
-    digits or documents, where a mirror image is another symbol: they start without augmentation and are
-    only shifted later.
-
-    Example:
-        >>> image_starts(3)[0]["image_block_1/image_augmentation/horizontal_flip"]
-        True
-        >>> image_starts(1)[0].get("image_block_1/augment", False), image_starts(1)[1]["image_block_1/augment"]
-        (False, True)
-    """
-    configs = [dict(c) for c in IMAGE_STARTS]
-    if channels == 3:
-        configs[0], configs[1] = configs[1], configs[0]
-        return configs
-    return [{k: (False if k == f"{AUG}/horizontal_flip" else v) for k, v in c.items()} for c in configs]
+from autodeep.modalities import initial_configs
+from autodeep.tasks.auto_model import AutoModel
 
 DEFAULT_BATCH_SIZE = 64
 
@@ -81,8 +31,7 @@ class _ImageTask(AutoModel):
         super().__init__(inputs=node, outputs=head, **kwargs)
 
     def _initial_configs(self, graph, specs):
-        shape, _ = specs["image_input"]["features"]["images"]
-        return image_starts(int(shape[-1]))
+        return initial_configs(self.inputs[0], specs)
 
     def _adapt(self, x, y):
         if not is_path_input(x) or isinstance(x, _CheckedPaths):

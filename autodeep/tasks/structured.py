@@ -7,21 +7,8 @@ import os
 from autodeep.blocks import ClassificationHead, RegressionHead
 from autodeep.data import read_table
 from autodeep.graph import StructuredDataInput
+from autodeep.modalities import initial_configs
 from autodeep.tasks.auto_model import AutoModel
-
-BLOCK = "structured_data_block_1"
-
-#: Known-good configurations, cheapest and most reliable first (relative to the block's scope).
-TABULAR_STARTS = [
-    {},  # MLP over periodic (PLR) numeric embeddings and categorical embeddings
-    {f"{BLOCK}/numerical_encoding": "none"},
-    {f"{BLOCK}/dropout": 0.0, "learning_rate": 3e-3},
-    {f"{BLOCK}/block_type": "resnet", f"{BLOCK}/units": 128, f"{BLOCK}/num_layers": 2},
-    {f"{BLOCK}/frequency_scale": 1.0, f"{BLOCK}/units": 512, f"{BLOCK}/dropout": 0.25},
-    {f"{BLOCK}/numerical_encoding": "none", f"{BLOCK}/num_layers": 3, f"{BLOCK}/units": 512,
-     f"{BLOCK}/dropout": 0.25, "learning_rate": 3e-4},
-]
-
 
 class _StructuredTask(AutoModel):
     def __init__(self, head, column_names=None, column_types=None, epochs=None, **kwargs):
@@ -33,7 +20,7 @@ class _StructuredTask(AutoModel):
         self.epochs = epochs  # default for fit(epochs=...), convenient for quick runs
 
     def _initial_configs(self, graph, specs):
-        return [dict(c) for c in TABULAR_STARTS]
+        return initial_configs(self.inputs[0], specs)
 
     def _adapt(self, x, y):
         if isinstance(x, (str, os.PathLike)):
@@ -63,7 +50,8 @@ class StructuredDataClassifier(_StructuredTask):
 
     Args:
         column_names: Column names for a numpy array input.
-        column_types: ``{"column": "numerical" | "categorical"}``; inferred otherwise.
+        column_types: ``{"column": "numerical" | "categorical" | "datetime" | "text"}``; inferred otherwise
+            (dates expand into calendar features; free-text columns get a TF-IDF n-gram branch).
         num_classes, multi_label, loss, metrics: As in ``ak.ClassificationHead``.
         **kwargs: ``AutoModel``'s arguments (``max_trials``, ``time_limit``, ``directory``, ...).
 

@@ -1,40 +1,16 @@
 """Task classes for texts: ``TextClassifier`` and ``TextRegressor``, from strings or a folder of ``.txt`` files.
 
-Importing this module registers the text input kind: its preprocessor (``TextVectorizer``,
-saved as JSON in the artifact) and its default block (``TextBlock``).
+The text modality (preprocessor, default block, first configurations) is declared in
+``autodeep.modalities``.
 """
 
 from __future__ import annotations
 
 from autodeep.blocks import ClassificationHead, RegressionHead
-from autodeep.blocks.text_block import TextBlock
-from autodeep.data.text import TextVectorizer, as_texts, is_folder, read_text_folder
+from autodeep.data.text import as_texts, is_folder, read_text_folder
 from autodeep.graph.text_input import TextInput
-from autodeep.tasks.auto_model import DEFAULT_BLOCKS, AutoModel
-from autodeep.tasks.preprocessing import KIND_FACTORIES, register_preprocessor
-
-register_preprocessor(TextVectorizer)
-KIND_FACTORIES["text"] = lambda node: TextVectorizer()
-DEFAULT_BLOCKS["text"] = TextBlock
-
-BLOCK = "text_block_1"
-CONV = f"{BLOCK}/conv_block"
-
-#: Known-good configurations, tried first in this order: the TF-IDF n-gram MLP (strong and fast on a CPU),
-#: its variants, then sequence models and a small Transformer.
-TEXT_STARTS = [
-    {},  # word 1-2-grams + char 2-4-grams TF-IDF (20k columns) -> Dense(256) -> dropout 0.5
-    {f"{BLOCK}/ngrams": "words", f"{BLOCK}/units": 128, "learning_rate": 3e-3},
-    {f"{BLOCK}/ngrams": "unigrams+chars", f"{BLOCK}/dropout": 0.25, f"{BLOCK}/max_features": 10000},
-    {f"{BLOCK}/num_layers": 2, f"{BLOCK}/dropout": 0.25, "learning_rate": 3e-4},
-    {f"{BLOCK}/block_type": "sequence", f"{BLOCK}/sequence_model": "cnn", f"{CONV}/num_blocks": 1,
-     f"{CONV}/num_layers": 1, f"{CONV}/kernel_size": 5, f"{CONV}/filters": 64, f"{CONV}/use_batchnorm": False,
-     f"{BLOCK}/temporal_reduction/reduction_type": "global_max", f"{BLOCK}/embedding/embedding_dim": 128},
-    {f"{BLOCK}/block_type": "sequence", f"{BLOCK}/sequence_model": "pool", f"{BLOCK}/embedding/embedding_dim": 128,
-     f"{BLOCK}/dropout": 0.25},
-    {f"{BLOCK}/block_type": "transformer"},
-]
-
+from autodeep.modalities import initial_configs
+from autodeep.tasks.auto_model import AutoModel
 
 def read_texts(x, y, argument: str = "x"):
     """``(texts, targets)`` from a folder of class sub-folders, or the checked strings of ``x``."""
@@ -53,7 +29,7 @@ class _TextTask(AutoModel):
         super().__init__(inputs=TextInput(name="text_input"), outputs=head, **kwargs)
 
     def _initial_configs(self, graph, specs):
-        return [dict(c) for c in TEXT_STARTS]
+        return initial_configs(self.inputs[0], specs)
 
     def _adapt(self, x, y):
         if x is None:

@@ -1,7 +1,7 @@
 """``TimeseriesForecaster``: forecast a series from windows of its past (and of other columns), AutoKeras' API.
 
-Importing this module registers the time-series input kind: its preprocessor (``TimeseriesPreprocessor``,
-saved as JSON in the artifact) and its default block (``TimeseriesBlock``).
+The time-series modality (preprocessor, default block, first configurations) is declared in
+``autodeep.modalities``.
 
 Rows are time steps. The window ending at row ``t`` (rows ``t - lookback + 1 .. t`` of ``x``) predicts
 ``y[t + predict_from .. t + predict_until]``. ``fit`` keeps time order: the validation windows are the
@@ -13,38 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from autodeep.blocks import RegressionHead
-from autodeep.blocks.timeseries import TimeseriesBlock
 from autodeep.data.timeseries import (SeriesWindows, check_horizon, chronological_split, default_lookback,
                                       read_series, target_matrix, usable_ends)
-from autodeep.data.timeseries_preprocessor import TimeseriesPreprocessor
 from autodeep.graph.timeseries_input import TimeseriesInput
-from autodeep.tasks.auto_model import DEFAULT_BLOCKS, AutoModel
 from autodeep.data.checks import check_fraction
-from autodeep.tasks.preprocessing import KIND_FACTORIES, register_preprocessor
-
-register_preprocessor(TimeseriesPreprocessor)
-KIND_FACTORIES["timeseries"] = lambda node: TimeseriesPreprocessor(
-    lookback=node.lookback, column_names=node.column_names, column_types=node.column_types)
-DEFAULT_BLOCKS["timeseries"] = TimeseriesBlock
-
-BLOCK = "timeseries_block_1"
-
-#: Known-good configurations, tried first in this order (relative to the block's scope): an MLP with a linear
-#: path, the linear autoregression, a GRU, a small 1-D CNN, a narrow MLP, an LSTM.
-TIMESERIES_STARTS = [
-    {},  # full window -> Dense(256) x2, dropout 0.1, concatenated with the flattened window
-    {f"{BLOCK}/block_type": "linear", "learning_rate": 3e-3},
-    {f"{BLOCK}/block_type": "rnn", f"{BLOCK}/rnn_block/layer_type": "gru", f"{BLOCK}/rnn_block/units": 64,
-     f"{BLOCK}/rnn_block/bidirectional": False, f"{BLOCK}/rnn_block/num_layers": 1},
-    {f"{BLOCK}/block_type": "conv", f"{BLOCK}/conv_block/num_blocks": 1, f"{BLOCK}/conv_block/num_layers": 1,
-     f"{BLOCK}/conv_block/filters": 32, f"{BLOCK}/conv_block/kernel_size": 3,
-     f"{BLOCK}/conv_block/use_batchnorm": False, f"{BLOCK}/conv_block/dropout": 0.0},
-    {f"{BLOCK}/dense_block/num_layers": 1, f"{BLOCK}/dense_block/units_0": 64, f"{BLOCK}/dense_block/dropout": 0.0,
-     "learning_rate": 3e-3},
-    {f"{BLOCK}/block_type": "rnn", f"{BLOCK}/rnn_block/layer_type": "lstm", f"{BLOCK}/rnn_block/units": 32,
-     f"{BLOCK}/rnn_block/bidirectional": False, f"{BLOCK}/rnn_block/num_layers": 1},
-]
-
+from autodeep.modalities import initial_configs
+from autodeep.tasks.auto_model import AutoModel
 
 class TimeseriesForecaster(AutoModel):
     """Forecast a series ``predict_from..predict_until`` steps past each window of ``lookback`` rows.
@@ -104,7 +78,7 @@ class TimeseriesForecaster(AutoModel):
         self.window_: int | None = self.lookback
 
     def _initial_configs(self, graph, specs):
-        return [dict(c) for c in TIMESERIES_STARTS]
+        return initial_configs(self.inputs[0], specs)
 
     # -- data ------------------------------------------------------------------
     def _windows(self, x, y, argument: str = "x") -> tuple[np.ndarray, np.ndarray, object]:
