@@ -36,10 +36,35 @@ def data_dir(path: str | Path | None = None) -> Path:
 
 
 def add_io_arguments(parser, report: str) -> None:
-    """``--data-dir`` and ``--out`` (default ``benchmarks/results/<report>.md``), shared by every benchmark."""
+    """``--data-dir`` and ``--out``, shared by every benchmark. ``report`` names the default result file, one per
+    setting: a template filled from the parsed arguments by ``result_path`` (``"tabular_{tasks}_{time_limit}"``
+    gives ``benchmarks/results/tabular_binary_60.md``)."""
     parser.add_argument("--data-dir", help=f"folder holding MANIFEST.tsv (default {DEFAULT_DATA_DIR})")
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / f"{report}.md"),
-                        help="markdown report; the raw rows go to the .csv beside it")
+    parser.add_argument("--out", help=f"markdown report (default benchmarks/results/{report}.md); the raw rows "
+                                      "go to the .csv beside it")
+    parser.set_defaults(report=report)
+
+
+def result_path(args) -> str:
+    """``args.out``, or the benchmark's result file for the parsed setting (see ``add_io_arguments``).
+
+    >>> import argparse
+    >>> result_path(argparse.Namespace(out=None, report="tabular_{tasks}_{time_limit}", tasks=["binary"],
+    ...                                time_limit=60.0)).endswith("benchmarks/results/tabular_binary_60.md")
+    True
+    """
+    if args.out:
+        return args.out
+    fields = {name: _slug(value) for name, value in vars(args).items()}
+    return str(REPO / "benchmarks" / "results" / f"{args.report.format(**fields)}.md")
+
+
+def _slug(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "_".join(_slug(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("-", "_")
 
 
 def load_manifest(root: Path, task: str | None = None) -> pd.DataFrame:
@@ -133,8 +158,12 @@ def write_report(out: str | Path, markdown: str, rows: list[dict]) -> tuple[Path
 
 
 def write_rows(csv_path: str | Path, rows: list[dict]) -> Path:
-    """The raw rows as a CSV, replaced atomically so an interrupted run never leaves half a file."""
+    """The raw rows as a CSV, replaced atomically so an interrupted run never leaves half a file. Every row
+    carries the commit it ran: rows without a ``commit`` get the checkout's (``git_commit``)."""
     csv_path = Path(csv_path)
+    if any("commit" not in r for r in rows):
+        commit = git_commit()
+        rows = [r if "commit" in r else {**r, "commit": commit} for r in rows]
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = csv_path.with_suffix(".csv.tmp")
     fields = list(dict.fromkeys(k for r in rows for k in r))

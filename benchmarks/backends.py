@@ -48,6 +48,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=3)
     C.add_io_arguments(parser, "backends")
     args = parser.parse_args()
+    args.out = C.result_path(args)
     root = C.data_dir(args.data_dir)
     manifest = C.load_manifest(root)
     rows = []

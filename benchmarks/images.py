@@ -9,7 +9,8 @@
   temporary directory; fit streams the 8,000 training files from the folder, predict reads the
   2,000 test files by path.
 Each dataset runs in its own process, so "peak_rss_mb" is that run's own peak resident memory.
-Accuracy is on the held-out images; wall_s covers fit + predict. Writes benchmarks/results/images.md.
+Accuracy is on the held-out images; wall_s covers fit + predict. Writes
+benchmarks/results/images_<backend>_<time limit>.md.
 """
 
 from __future__ import annotations
@@ -105,11 +106,12 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--time-limit", type=float, default=600)
     parser.add_argument("--max-trials", type=int, default=10)
-    C.add_io_arguments(parser, "images")
+    C.add_io_arguments(parser, "images_{backend}_{time_limit}")
     parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"), choices=("jax", "torch"),
                         help="Keras backend of the runs (torch convolutions are ~2x faster on this CPU)")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.out = C.result_path(args)
     os.environ["KERAS_BACKEND"] = args.backend  # the --one subprocesses inherit it
     if args.one:
         print("RESULT " + json.dumps(run_one(args)), flush=True)

@@ -1,7 +1,7 @@
 """Which trials should the exported ensemble hold? Replays ensemble-selection rules on one real search.
 
     python benchmarks/selection_study.py --datasets kc1 --seeds 0 1 2 --time-limit 300 \
-        --out benchmarks/results/selection_kc1_300.md --keep /tmp/selection_kc1_300
+        --keep /tmp/selection_kc1_300             # -> benchmarks/results/selection_300.md
     python benchmarks/selection_study.py --replay /tmp/selection_kc1_300 --out /tmp/replay.md
 
 ``--keep DIR`` saves each fit's candidates (validation and test predictions, the latter also with the
@@ -70,8 +70,10 @@ def parse_args(argv=None):
     p.add_argument("--time-limit", type=float, default=60)
     p.add_argument("--keep", help="folder to save each fit's candidate predictions in (for --replay)")
     p.add_argument("--replay", help="score the rules on the .npz files of this folder instead of fitting")
-    C.add_io_arguments(p, "benchmarks/results/selection_study.md")
-    return p.parse_args(argv)
+    C.add_io_arguments(p, "selection_{time_limit}")
+    args = p.parse_args(argv)
+    args.out = C.result_path(args)
+    return args
 
 
 def auc(y, p) -> float:

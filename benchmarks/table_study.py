@@ -1,6 +1,6 @@
 """Why a table is hard for neural networks: single-model variants against tree and neighbour references.
 
-    python benchmarks/table_study.py --dataset kc1 --out benchmarks/results/study_kc1.md
+    python benchmarks/table_study.py --dataset kc1   # writes benchmarks/results/table_study_kc1.md
 
 For each seed (default 0 1 2) the benchmark's 80/20 split is made, the training part is split again 80/20
 (stratified) into fit and early-stopping rows, autodeep's ``TabularPreprocessor`` is fit on the fit rows, and
@@ -133,8 +133,9 @@ def main(argv=None):
     parser.add_argument("--dataset", default="kc1")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--inits", type=int, default=2, help="initialisations per neural variant and seed")
-    C.add_io_arguments(parser, "study_kc1")
+    C.add_io_arguments(parser, "table_study_{dataset}")
     args = parser.parse_args(argv)
+    args.out = C.result_path(args)
     root = C.data_dir(args.data_dir)
     x, y = C.load_table(root, C.load_manifest(root).loc[args.dataset])
     started = time.time()

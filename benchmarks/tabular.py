@@ -1,9 +1,8 @@
 """Tabular benchmark: autodeep vs FLAML vs LightGBM (default parameters) on the shared tabular datasets.
 
-    python benchmarks/tabular.py --time-limit 60 --seeds 0 1 2 --systems autodeep flaml lightgbm \\
-        --out benchmarks/results/tabular_flaml_60.md
-    python benchmarks/tabular.py --time-limit 60 --tasks multiclass regression \\
-        --out benchmarks/results/tabular_other_60.md
+    python benchmarks/tabular.py --time-limit 60 --seeds 0 1 2      # -> results/tabular_binary_60.md
+    python benchmarks/tabular.py --time-limit 60 --seeds 0 1 2 --tasks multiclass regression
+                                                  # -> results/tabular_multiclass_regression_60.md
 
 Defaults: the binary datasets in MANIFEST.tsv, seed 0, 60 s, all three systems (FLAML needs the `bench`
 extra: pip install -e ".[bench]"). --tasks adds the multiclass and regression sets.
@@ -128,8 +127,10 @@ def parse_args(argv=None):
     p.add_argument("--max-rows", type=int, help="(stratified) subsample of larger datasets to this many rows")
     p.add_argument("--resume", action="store_true",
                    help="keep the successful runs already in the CSV beside --out and run only the missing ones")
-    C.add_io_arguments(p, "tabular")
-    return p.parse_args(argv)
+    C.add_io_arguments(p, "tabular_{tasks}_{time_limit}")
+    args = p.parse_args(argv)
+    args.out = C.result_path(args)
+    return args
 
 
 def select(manifest: pd.DataFrame, args) -> pd.DataFrame:

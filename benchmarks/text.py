@@ -72,8 +72,10 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=300, help="autodeep time limit per dataset (default 300 s)")
     p.add_argument("--verbose", type=int, default=1)
-    C.add_io_arguments(p, "text")
-    return p.parse_args(argv)
+    C.add_io_arguments(p, "text_{time_limit}")
+    args = p.parse_args(argv)
+    args.out = C.result_path(args)
+    return args
 
 
 def main(argv=None) -> None:

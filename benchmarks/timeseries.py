@@ -79,8 +79,10 @@ def parse_args(argv=None):
     p.add_argument("--test-share", type=float, default=0.2, help="last share of the steps held out (default 0.2)")
     p.add_argument("--time-limit", type=float, default=60, help="autodeep time limit per series, s (default 60)")
     p.add_argument("--seed", type=int, default=0)
-    C.add_io_arguments(p, "timeseries")
-    return p.parse_args(argv)
+    C.add_io_arguments(p, "timeseries_h{horizon}_{time_limit}")
+    args = p.parse_args(argv)
+    args.out = C.result_path(args)
+    return args
 
 
 def main(argv=None) -> None:

@@ -1,4 +1,4 @@
-"""Shared fixtures: small real data from ../shared/data (skipped with a reason when absent)."""
+"""Shared fixtures: small real tables that ship with the repository (tests/data) or inside installed packages."""
 
 from __future__ import annotations
 
@@ -15,14 +15,12 @@ os.environ.setdefault("KERAS_BACKEND", "torch" if importlib.util.find_spec("torc
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parent / "data"  # small files committed with the tests; see data/README.md
 
 
-def shared_file(relative: str) -> Path:
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"{path} is absent: the shared datasets live in ../shared/data beside the checkout")
-    return path
+def data_file(name: str) -> Path:
+    """A file under tests/data (committed: always present)."""
+    return DATA / name
 
 
 @pytest.fixture
@@ -34,15 +32,15 @@ def credit_g() -> pd.DataFrame:
 
 
 @pytest.fixture
-def titanic() -> pd.DataFrame:
-    return pd.read_csv(shared_file("binary/titanic.csv.gz"))
-
-
-@pytest.fixture
 def penguins() -> pd.DataFrame:
-    return pd.read_csv(shared_file("multiclass/penguins.csv.gz"))
+    """Palmer penguins (344 rows): string columns, missing cells, three species."""
+    return pd.read_csv(data_file("penguins.csv.gz"))
 
 
 @pytest.fixture
-def abalone() -> pd.DataFrame:
-    return pd.read_csv(shared_file("regression/abalone.csv.gz"))
+def diabetes() -> pd.DataFrame:
+    """scikit-learn's bundled diabetes table (442 rows, ten numeric columns, target "progression")."""
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True, scaled=False).frame
+    return frame.rename(columns={"target": "progression"})

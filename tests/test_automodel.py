@@ -18,7 +18,7 @@ from sklearn.datasets import load_digits
 
 import autodeep as ak
 from autodeep.graph import GraphError
-from tests.conftest import shared_file
+from tests.conftest import data_file
 
 QUIET = dict(verbose=0, seed=0, refit=False, ensemble_size=1)  # one trial: nothing to refit or ensemble
 
@@ -156,7 +156,7 @@ def test_export_and_reload_multi_input_multi_label_and_regression(tmp_path):
 
 # -- texts ------------------------------------------------------------------------------------------
 def test_text_automodel_with_validation_data_and_callbacks(tmp_path):
-    reviews = pd.read_csv(shared_file("text/imdb_labelled_sentences.csv.gz")).sample(400, random_state=0)
+    reviews = pd.read_csv(data_file("imdb_sentences_400.csv.gz"))
     train, valid = reviews.iloc[:320], reviews.iloc[320:]
     epochs_seen = []
     counter = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch))

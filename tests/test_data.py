@@ -1,7 +1,6 @@
 """Behaviour of autodeep.data on real small tables and hand-made frames."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,25 +20,13 @@ from autodeep.data import (
     train_validation_split,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-TITANIC = DATA / "binary" / "titanic.csv.gz"
-PENGUINS = DATA / "multiclass" / "penguins.csv.gz"
-
-
-def _need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"shared data set {path} is absent (expected under /work/shared/data)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def titanic():
-    return read_table(_need(TITANIC), target="Survived")
+from tests.conftest import data_file
 
 
 @pytest.fixture(scope="module")
 def penguins():
-    return read_table(_need(PENGUINS), target="species")
+    """344 penguins read from a committed .csv.gz: strings, gaps in numbers and in a category."""
+    return read_table(data_file("penguins.csv.gz"), target="species")
 
 
 # ---------------------------------------------------------------- adapters
@@ -106,10 +93,11 @@ def test_read_table_missing_file_and_bad_suffix(tmp_path):
         read_table(str(bad))
 
 
-def test_read_real_csv_gz(titanic):
-    df, y = titanic
-    assert df.shape == (891, 11) and "Survived" not in df.columns
-    assert sorted(y.unique().tolist()) == [0, 1]
+def test_read_real_csv_gz(penguins):
+    df, y = penguins
+    assert df.shape == (344, 6) and "species" not in df.columns
+    assert y.value_counts().to_dict() == {"Adelie": 152, "Gentoo": 124, "Chinstrap": 68}
+    assert int(df["sex"].isna().sum()) == 11 and int(df["body_mass_g"].isna().sum()) == 2  # gaps read as NaN
 
 
 def test_to_target_array_shapes():
@@ -134,11 +122,11 @@ def test_check_lengths_messages():
 
 # ---------------------------------------------------------------- analysis
 
-def test_infer_column_types_real_data(titanic):
-    types = infer_column_types(titanic[0])
-    assert types["Age"] == NUMERICAL and types["Fare"] == NUMERICAL
-    assert types["Sex"] == CATEGORICAL and types["Embarked"] == CATEGORICAL  # pandas 3 "str" dtype
-    assert list(types) == list(titanic[0].columns)
+def test_infer_column_types_real_data(penguins):
+    types = infer_column_types(penguins[0])
+    assert types["bill_length_mm"] == NUMERICAL and types["body_mass_g"] == NUMERICAL  # floats with gaps
+    assert types["sex"] == CATEGORICAL and types["island"] == CATEGORICAL  # pandas 3 "str" dtype
+    assert list(types) == list(penguins[0].columns)
 
 
 def test_infer_column_types_strings_bools_missing():
@@ -176,20 +164,25 @@ def test_check_target_errors():
 
 # ---------------------------------------------------------------- tabular
 
-def test_tabular_on_titanic_shapes_and_types(titanic):
-    df, _ = titanic
+def test_tabular_on_penguins_shapes_and_types(penguins):
+    df, _ = penguins
     p = TabularPreprocessor()
     out = p.fit_transform(df)
+    numbers = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
     assert out["numerical"].dtype == np.float32 and out["categorical"].dtype == np.int32
-    assert p.missing_indicator_columns_ == ["Age"]  # only Age has gaps among the numbers
-    assert out["numerical"].shape == (891, len(p.numerical_columns_) + 1) == (891, p.n_numerical_features_)
-    assert out["categorical"].shape == (891, len(p.categorical_columns_))
+    assert p.numerical_columns_ == numbers and p.categorical_columns_ == ["island", "sex"]
+    assert p.missing_indicator_columns_ == numbers  # each number column has gaps: one flag each
+    assert out["numerical"].shape == (344, 8) == (344, p.n_numerical_features_)
+    assert out["categorical"].shape == (344, 2)
     assert np.isfinite(out["numerical"]).all() and np.abs(out["numerical"]).max() <= 5
-    sex = p.categorical_columns_.index("Sex")
-    assert p.cardinalities_[sex] == 3 and set(out["categorical"][:, sex]) == {1, 2}
+    sex = out["categorical"][:, 1]
+    # MALE, FEMALE and the 11 gaps (a category of their own: seen in fit) plus code 0 for unseen values
+    assert p.cardinalities_ == [4, 4] and set(sex) == {1, 2, 3}
+    assert np.array_equal(sex == 3, df["sex"].isna().to_numpy())
     assert (out["categorical"] < np.array(p.cardinalities_)).all()
-    # the indicator is exactly the Age gaps
-    assert np.array_equal(out["numerical"][:, -1], df["Age"].isna().to_numpy().astype("float32"))
+    # the flags are exactly the gaps, and the gaps were imputed (not left at NaN, not all set to one value)
+    np.testing.assert_array_equal(out["numerical"][:, 4:], df[numbers].isna().to_numpy().astype("float32"))
+    assert len(np.unique(out["numerical"][:, 3])) > 50
 
 
 def test_tabular_imputes_median_and_flags_missing():
@@ -249,8 +242,8 @@ def test_tabular_constant_column_is_zero():
     assert np.all(out[:, 0] == 0) and out[:, 1].std() > 0
 
 
-def test_tabular_config_json_round_trip(titanic):
-    df, _ = titanic
+def test_tabular_config_json_round_trip(penguins):
+    df, _ = penguins
     p = TabularPreprocessor(n_quantiles=50, min_frequency=2).fit(df)
     q = TabularPreprocessor.from_config(json.loads(json.dumps(p.get_config())))
     assert q.cardinalities_ == p.cardinalities_ and q.n_numerical_features_ == p.n_numerical_features_

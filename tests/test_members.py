@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import autodeep as ak
+from autodeep.graph import GraphError
 from autodeep.blocks.members import MemberAdapter, MemberLoss, MemberMetric
 
 
@@ -46,5 +47,5 @@ def test_adapter_signs_are_seeded_and_members_feed_only_heads(tmp_path):
     node = ak.StructuredDataInput()
     out = ak.ClassificationHead()(ak.DenseBlock()(ak.StructuredDataBlock(block_type="tabm")(node)))
     model = ak.AutoModel(node, out, max_trials=1, verbose=0, directory=tmp_path)
-    with pytest.raises(Exception, match="can only feed a ClassificationHead or RegressionHead"):
+    with pytest.raises(GraphError, match="can only feed a ClassificationHead or RegressionHead"):
         model.fit(pd.DataFrame({"a": np.arange(20.0)}), np.arange(20) % 2, epochs=1)

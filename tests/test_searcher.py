@@ -20,13 +20,25 @@ def objective(number, hp, reporter, deadline):
     return (x - 1.0) ** 2 + (0.5 if kind == "a" else 0.0)
 
 
+WORST = {"x": -2.0, "kind": "a"}  # the objective's maximum, 9.5; its minimum is 0 at x=1, kind "b"
+
+
 @pytest.mark.parametrize("tuner", ["greedy", "random", "tpe", "bayesian"])
-def test_each_tuner_runs_the_budget_and_improves(tuner, tmp_path):
+def test_each_tuner_runs_the_budget_and_explores(tuner, tmp_path):
     searcher = Searcher(tuner, max_trials=8, direction="minimize", seed=0, verbose=0,
-                        storage=f"sqlite:///{tmp_path}/s.db", initial_configs=[{"x": -2.0, "kind": "a"}])
+                        storage=f"sqlite:///{tmp_path}/s.db", initial_configs=[WORST])
     study = searcher.run(probe, objective)
     assert len(study.trials) == 8
-    assert study.best_value < study.trials[0].value if tuner != "random" else study.best_value <= 9.5
+    params = [t.params for t in study.trials]
+    assert len({(p["x"], p["kind"]) for p in params}) == 8  # eight different configurations
+    assert {p["kind"] for p in params} == {"a", "b"}
+    assert max(p["x"] for p in params) - min(p["x"] for p in params) > 2.0  # spread over the range [-2, 2]
+    if tuner == "random":
+        assert params[0] != WORST  # random ignores the known-good configurations
+    else:
+        assert params[0] == WORST and study.trials[0].value == 9.5  # the initial configuration comes first
+        # then the search does better than the default configuration (x=0.5, kind "a": 0.75); seeded
+        assert study.best_value < 0.5
 
 
 def test_greedy_first_uses_initial_configs_then_mutates_the_best():
@@ -35,10 +47,10 @@ def test_greedy_first_uses_initial_configs_then_mutates_the_best():
                      initial_configs=configs).run(probe, objective)
     assert study.trials[0].params == {"x": 0.0, "kind": "b"}
     assert study.trials[1].params == {"x": 1.5, "kind": "a"}   # unspecified -> default
-    best_so_far = study.trials[0].params
-    # every later trial keeps at least one of the best trial's values (one subtree redrawn)
-    for trial in study.trials[2:]:
-        assert any(trial.params[k] == v for k, v in best_so_far.items()) or trial.params != best_so_far
+    # every later trial is the best trial so far with exactly one of its two values redrawn
+    for i, trial in enumerate(study.trials[2:], start=2):
+        best = min(study.trials[:i], key=lambda t: t.value).params
+        assert [k for k in best if trial.params[k] != best[k]] in (["x"], ["kind"]), (i, trial.params, best)
 
 
 def test_same_seed_same_sequence_of_configurations():

@@ -109,12 +109,25 @@ def test_too_short_series_and_history_are_reported(co2, forecaster, tmp_path):
         forecaster.predict(co2.head(5))
 
 
-def test_default_lookback_is_searched():
+def _window_layers(values: dict, lookback: int | None = None):
+    """Build a TimeseriesBlock on 32-row windows of 2 columns: the hyperparameters and the layers that read rows."""
     series = ak.TimeseriesInput()
-    out = ak.RegressionHead()(ak.TimeseriesBlock(name="ts")(series))
+    out = ak.RegressionHead()(ak.TimeseriesBlock(name="ts", lookback=lookback, block_type="mlp")(series))
     graph = Graph(series, out)
     out.in_blocks[0].configure({"output_dim": 1})
-    hp = HyperParameters(values={"ts/lookback": 8})
+    hp = HyperParameters(values=values)
     model = graph.build(hp, {series.name: {"features": {"window": ((32, 2), "float32")}, "meta": {}}})
-    assert hp.values["ts/lookback"] == 8 and "ts/block_type" in hp.values
-    assert any(layer.__class__.__name__ == "Cropping1D" for layer in model.layers)
+    return hp, [(type(layer).__name__, tuple(layer.output.shape[1:])) for layer in model.layers
+                if type(layer).__name__ in ("Cropping1D", "Flatten")]
+
+
+def test_default_lookback_is_searched():
+    hp, layers = _window_layers({})
+    spec = hp.space["ts/lookback"]  # a hyperparameter of the space: the whole window, a half, a quarter
+    assert spec.kind == "choice" and spec.choices == (32, 16, 8) and spec.default == 32
+    assert layers == [("Flatten", (64,))]  # the default reads all 32 rows
+    for keep in (16, 8):  # each value the search may draw changes what the model reads: the last `keep` rows
+        hp, layers = _window_layers({"ts/lookback": keep})
+        assert layers == [("Cropping1D", (keep, 2)), ("Flatten", (2 * keep,))]
+    hp, layers = _window_layers({}, lookback=8)  # a lookback the user fixed on the block is not searched
+    assert "ts/lookback" not in hp.space and layers[0] == ("Cropping1D", (8, 2))
