@@ -68,8 +68,11 @@ def deepen(model, after, kernel_size: int = 3, batchnorm: bool = False, dropout:
       normalisation) it stays linear, which is exact for any input.
     - ``batchnorm=True`` adds a BatchNormalization after the new layer (before its ReLU) with
       ``gamma = 1, beta = 0``, moving mean 0 and moving variance ``1 - epsilon``, so it computes the
-      identity in inference mode exactly. In training mode it normalises with the batch's statistics,
-      so the first training steps leave the identity (as in Auto-Keras, which inits its BN the same way).
+      identity in inference mode exactly (Auto-Keras inits its BN so, without the epsilon). In training
+      mode it normalises with the batch's statistics, so training starts from a standardised copy of
+      the input. (Moving statistics set to the data's, with ``gamma``/``beta`` undoing them, would keep
+      the identity in training mode too; tried, it trained slower: one epoch on 400 digits after a
+      deepened Conv2D, loss 2.078/2.114/2.209 against 2.019/2.001/2.147 for these weights, seeds 0-2.)
     - ``dropout > 0`` adds a Dropout after it: the identity at inference, noise in training.
 
     Returns ``(child, record)``.
