@@ -301,3 +301,77 @@ def test_widen_divides_the_outgoing_weights_among_the_copies():
     assert np.allclose(kernel_out[[1, 2, 3]].sum(axis=0), parent_out[1])  # and share its outgoing weights
     assert len({round(float(v), 6) for v in kernel_out[[1, 2, 3], 0]}) == 3  # unequally: the copies differ
     assert record["sources"] == [1, 1]
+
+
+def _dense(*widths, skips=()):
+    from autodeep.morph.gp import Architecture
+
+    return Architecture(tuple(("Dense", w) for w in widths), tuple(skips))
+
+
+def test_the_architecture_of_a_morphed_model_counts_its_new_layers_widths_and_skips():
+    import keras
+
+    from autodeep.morph import add_skip, deepen, widen
+    from autodeep.morph.gp import architecture
+
+    inputs = keras.Input((4,))
+    first = keras.layers.Dense(8, activation="relu", name="first")(inputs)
+    second = keras.layers.Dense(6, activation="relu", name="second")(first)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="out")(second))
+    assert architecture(model) == _dense(8, 6)
+    child, _ = widen(model, "first", units=12)
+    child, _ = deepen(child, after="first")
+    child, _ = add_skip(child, "first", "second")
+    assert architecture(child) == _dense(12, 12, 6, skips=[(0, 2)])
+
+
+def test_edit_distance_grows_with_the_edits_and_is_a_symmetric_zero_on_equal_architectures():
+    from autodeep.morph.gp import distance
+
+    base = _dense(32, 32)
+    wider, deeper, skipped = _dense(64, 32), _dense(32, 32, 32), _dense(32, 32, skips=[(0, 1)])
+    assert distance(base, base) == 0.0
+    assert distance(base, _dense(48, 32)) < distance(base, wider) < distance(base, _dense(128, 32))
+    assert distance(base, deeper) == 1.0 and distance(base, skipped) == 1.0  # one unmatched layer / skip each
+    for a, b in [(wider, deeper), (deeper, skipped), (skipped, wider)]:
+        assert distance(a, b) == distance(b, a) > 0
+    # the Hungarian matching pairs each layer with its closest: reordering the layers changes nothing
+    assert distance(_dense(16, 256), _dense(256, 16)) == 0.0
+
+
+def test_the_gp_interpolates_its_observations_and_is_unsure_far_from_them():
+    from autodeep.morph.gp import ArchitectureGP, distance, psd_kernel
+
+    archs = [_dense(*([32] * depth)) for depth in (1, 2, 3, 4)]
+    scores = [0.60, 0.70, 0.75, 0.72]
+    gp = ArchitectureGP().fit(archs, scores)
+    mean, std = gp.predict(archs + [_dense(32, 32, 32, 32, 32, 32, 32, 32)])
+    assert np.allclose(mean[:4], scores, atol=1e-3) and np.all(std[:4] < 1e-2)
+    assert std[4] > 10 * std[:4].max()
+    assert abs(mean[4] - np.mean(scores)) < 0.05  # far from every observation: back to the prior mean
+    many = [_dense(w) for w in (8, 16, 32, 64, 128)] + archs
+    d = np.array([[distance(a, b) for b in many] for a in many])
+    assert np.linalg.eigvalsh(psd_kernel(d)).min() > -1e-10
+
+
+def test_propose_picks_the_ucb_maximum_and_beta_trades_mean_for_uncertainty():
+    """Synthetic scores rise with depth. With beta = 0 the proposal is the candidate of highest posterior mean;
+    with a large beta, one of higher posterior standard deviation; both are the argmax over all candidates."""
+    from autodeep.morph.gp import ArchitectureGP, candidate_sequences, propose
+
+    history = [(_dense(*([32] * depth)), 0.5 + 0.1 * depth) for depth in (1, 2, 3)]
+    gp = ArchitectureGP().fit([a for a, _ in history], [s for _, s in history])
+    chosen = {}
+    for beta in (0.0, 10.0):
+        parent, sequence, value = propose(history, beta=beta, depth=2, parents=1)
+        assert parent == 2  # parents=1: only the best trial is morphed
+        candidates = [child for _, child in candidate_sequences(history[2][0], depth=2)]
+        mean, std = gp.predict(candidates)
+        assert np.isclose(value, np.max(mean + beta * std))
+        child = history[2][0]
+        for morph in sequence:
+            child = child.apply(morph)
+        chosen[beta] = gp.predict([child])
+    (mean_0, std_0), (mean_10, std_10) = chosen[0.0], chosen[10.0]
+    assert mean_0[0] >= mean_10[0] and std_10[0] > std_0[0]
