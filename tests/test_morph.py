@@ -375,3 +375,23 @@ def test_propose_picks_the_ucb_maximum_and_beta_trades_mean_for_uncertainty():
         chosen[beta] = gp.predict([child])
     (mean_0, std_0), (mean_10, std_10) = chosen[0.0], chosen[10.0]
     assert mean_0[0] >= mean_10[0] and std_10[0] > std_0[0]
+
+
+def test_realised_abstract_morphs_give_the_architecture_the_gp_predicted():
+    """The GP's abstract morphs (layer indices) applied to a trained model with batch normalisation and dropout:
+    each child's architecture is the one ``Architecture.apply`` computed, and its predictions are its parent's."""
+    from autodeep.morph.gp import architecture, realise
+
+    with _one_thread():
+        parent, x, y = table()
+        parent.fit(x, y, epochs=1, batch_size=64, verbose=0)
+        expected = _outputs(parent, x)
+        model, arch = parent, architecture(parent)
+        assert arch == _dense(16, 16)
+        for morph in [{"op": "skip", "source": 0, "target": 1}, {"op": "deepen", "layer": 0},
+                      {"op": "widen", "layer": 1, "width": 32}, {"op": "deepen", "layer": 2}]:
+            model, _ = realise(model, morph)
+            arch = arch.apply(morph)
+            assert architecture(model) == arch, morph
+            assert np.abs(_outputs(model, x) - expected).max() < 1e-4, morph
+        assert arch == _dense(16, 32, 16, 16, skips=[(1, 3)])

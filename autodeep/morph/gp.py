@@ -32,7 +32,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from autodeep.morph.description import Description, MorphError
-from autodeep.morph.layers import UNIT_LAYERS
+from autodeep.morph.layers import UNIT_LAYERS, channelwise
+from autodeep.morph.operations import add_skip, deepen
+from autodeep.morph.widen import widen
 
 SKIP_PREFIX = "morph_skip_"  # add_skip's projections: branches of a skip, not layers of the body
 
@@ -58,7 +60,8 @@ class Architecture:
         if kind == "deepen":
             i = self._index(op["layer"])
             layers = self.layers[:i + 1] + (self.layers[i],) + self.layers[i + 1:]
-            skips = tuple((u + (u > i), v + (v >= i)) for u, v in self.skips)  # v >= i: the add moves after it
+            # as realise() does it: whatever read layer i's block (a skip's add or projection) reads the new layer
+            skips = tuple((u + (u >= i), v + (v >= i)) for u, v in self.skips)
             return Architecture(layers, tuple(sorted(skips)))
         if kind == "widen":
             i = self._index(op["layer"])
@@ -88,6 +91,25 @@ def _nearest_unit(description: Description, name: str, body: list[str]) -> int:
     return -1
 
 
+def _heads(description: Description, model) -> set[str]:
+    """The Dense/convolution layers that make the model's outputs (the last ones before each output)."""
+    heads, frontier = set(), [layer.name for layer in model.layers if description.is_output(layer.name)]
+    while frontier:
+        name = frontier.pop()
+        if description.class_name(name) in UNIT_LAYERS:
+            heads.add(name)
+        else:
+            frontier.extend(description.inputs_of(name))
+    return heads
+
+
+def _body(description: Description, model) -> list[str]:
+    """Names of the body's Dense/convolution layers (not heads, not skip projections), in ``model.layers`` order."""
+    heads = _heads(description, model)
+    return [layer.name for layer in model.layers if type(layer).__name__ in UNIT_LAYERS
+            and not layer.name.startswith(SKIP_PREFIX) and layer.name not in heads]
+
+
 def architecture(model) -> Architecture:
     """The ``Architecture`` of a built functional model: its body's Dense/convolution layers and skips.
 
@@ -101,9 +123,7 @@ def architecture(model) -> Architecture:
         Architecture(layers=(('Dense', 8),), skips=())
     """
     description = Description(model)
-    body = [e["name"] for e in description.config["layers"] if e["class_name"] in UNIT_LAYERS
-            and not e["name"].startswith(SKIP_PREFIX) and not description.is_output(e["name"])]
-    body.sort(key=[layer.name for layer in model.layers].index)
+    body = _body(description, model)
     layers = tuple((description.class_name(n), int(description.layer_config(n)[UNIT_LAYERS[
         description.class_name(n)]])) for n in body)
     skips = set()
@@ -113,6 +133,44 @@ def architecture(model) -> Architecture:
             if len(ends) == 2 and ends[0] >= 0:
                 skips.add((ends[0], ends[1]))
     return Architecture(layers, tuple(sorted(skips)))
+
+
+def _block_output(description: Description, name: str) -> str:
+    """The last layer of ``name``'s block: follow its single reader through batch normalisation and channel-wise
+    layers (activation, dropout, pooling)."""
+    while True:
+        readers = description.consumers(name)
+        if len(readers) != 1 or description.is_output(name) or not (
+                description.class_name(readers[0]) == "BatchNormalization" or channelwise(description, readers[0])):
+            return name
+        name = readers[0]
+
+
+def realise(model, morph: dict):
+    """Apply an abstract morph (as ``Architecture.apply`` and ``propose`` use them) to a built model.
+
+    Layer ``i`` is the ``i``-th body layer of ``architecture(model)``; deepen inserts after its block
+    (its batch normalisation, activation, pooling and dropout), a skip joins two blocks' outputs.
+    Returns ``(child, record)`` of the concrete operation; ``architecture(child)`` equals
+    ``architecture(model).apply(morph)``.
+
+    Example:
+        >>> import keras
+        >>> inputs = keras.Input((3,)); h = keras.layers.Dense(8, activation="relu")(inputs)
+        >>> child, record = realise(keras.Model(inputs, keras.layers.Dense(1)(h)), {"op": "widen", "layer": 0,
+        ...                                                                         "width": 16})
+        >>> architecture(child).layers, record["op"]
+        ((('Dense', 16),), 'widen')
+    """
+    description = Description(model)
+    body = _body(description, model)
+    Architecture(tuple(("", 1) for _ in body)).apply(morph)  # checks the op and its indices
+    if morph["op"] == "widen":
+        return widen(model, body[morph["layer"]], units=int(morph["width"]), seed=int(morph.get("seed", 0)))
+    if morph["op"] == "deepen":
+        return deepen(model, after=_block_output(description, body[morph["layer"]]))
+    return add_skip(model, _block_output(description, body[morph["source"]]),
+                    _block_output(description, body[morph["target"]]))
 
 
 def _matched_cost(cost: np.ndarray) -> float:
