@@ -1,7 +1,8 @@
 """Network morphism (``autodeep.morph``) on models autodeep's Graph builds, trained one epoch on real data:
-each morph keeps the parent's predictions before any training, and the child then trains.
+each morph keeps the parent's predictions before any training, and the child then trains. Then the
+GP's side (``autodeep.morph.gp``): architectures of morphed models, the edit distance, the GP and UCB.
 
-The checks run on the suite's backend in this process and on the other backend in a subprocess
+The morph checks run on the suite's backend in this process and on the other backend in a subprocess
 (Keras fixes its backend at import), like tests/test_backends.py.
 """
 
@@ -389,9 +390,10 @@ def test_realised_abstract_morphs_give_the_architecture_the_gp_predicted():
         model, arch = parent, architecture(parent)
         assert arch == _dense(16, 16)
         for morph in [{"op": "skip", "source": 0, "target": 1}, {"op": "deepen", "layer": 0},
-                      {"op": "widen", "layer": 1, "width": 32}, {"op": "deepen", "layer": 2}]:
+                      {"op": "widen", "layer": 1, "width": 32}, {"op": "deepen", "layer": 2},
+                      {"op": "widen", "layer": 3, "width": 24}]:  # the skip's target: its projection widens too
             model, _ = realise(model, morph)
             arch = arch.apply(morph)
             assert architecture(model) == arch, morph
             assert np.abs(_outputs(model, x) - expected).max() < 1e-4, morph
-        assert arch == _dense(16, 32, 16, 16, skips=[(1, 3)])
+        assert arch == _dense(16, 32, 16, 24, skips=[(1, 3)])

@@ -55,11 +55,25 @@ def _check_norm(description: Description, name: str) -> None:
         raise MorphError(f"widen reaches {name!r}, a BatchNormalization over axis {axis}, not the channels.")
 
 
+def _widen_branch(description: Description, add: str, widened: str, index: np.ndarray) -> bool:
+    """Widen the other input of ``add`` like ``widened`` when it is a Dense/convolution read by nothing else (the
+    projection of a skip ``add_skip`` made): its output units are copied by the same ``index``."""
+    inputs = description.inputs_of(add)
+    other = inputs[1 - inputs.index(widened)] if len(inputs) == 2 and widened in inputs else None
+    kind = description.class_name(other) if other else None
+    if kind not in UNIT_LAYERS or description.consumers(other) != [add] or other in description.overrides:
+        return False
+    description.overrides[other] = _incoming(description.weights[other], index)
+    description.layer_config(other)[UNIT_LAYERS[kind]] = len(index)
+    return True
+
+
 def _propagate(description: Description, start: str, index: np.ndarray, shares: np.ndarray) -> list[str]:
     """Carry the widening from ``start``'s output to the layers that read it; returns the layers touched.
 
     Channel-wise layers and batch normalisation pass it on (BN's four vectors copied like the units),
-    Flatten multiplies the positions; a Dense or convolution reading it takes the divided weights.
+    Flatten multiplies the positions, an Add passes it on when its other input is a skip's projection
+    (widened alike); a Dense or convolution reading it takes the divided weights.
     """
     touched, frontier = [], [(start, 1)]
     while frontier:
@@ -78,6 +92,9 @@ def _propagate(description: Description, start: str, index: np.ndarray, shares: 
             elif kind == "Flatten":
                 frontier.append((reader, positions * math.prod(description.output_shape(current)[1:-1])))
             elif channelwise(description, reader):
+                frontier.append((reader, positions))
+            elif kind == "Add" and _widen_branch(description, reader, current, index):
+                touched.append(description.inputs_of(reader)[1 - description.inputs_of(reader).index(current)])
                 frontier.append((reader, positions))
             else:
                 raise MorphError(f"widening {start!r} reaches {reader!r} ({kind}), which widen does not handle: "
