@@ -87,6 +87,8 @@ def deepen(model, after, kernel_size: int = 3, batchnorm: bool = False, dropout:
         >>> record["activation"], len(child.layers), bool(same)
         ('relu', 4, True)
     """
+    import keras
+
     description = Description(model)
     position, name = resolve(model, after, "after")
     shape = _check_body(description, name, "after")
@@ -98,8 +100,6 @@ def deepen(model, after, kernel_size: int = 3, batchnorm: bool = False, dropout:
     chain = [main]
     description.overrides[main.name] = [kernel] if batchnorm else [kernel, np.zeros(channels, "float32")]
     if batchnorm:
-        import keras
-
         norm = keras.layers.BatchNormalization(name=description.fresh_name("morph_batch_normalization"))
         ones, zeros = np.ones(channels, "float32"), np.zeros(channels, "float32")
         description.overrides[norm.name] = [ones, zeros, zeros, ones - np.float32(norm.epsilon)]
@@ -107,8 +107,6 @@ def deepen(model, after, kernel_size: int = 3, batchnorm: bool = False, dropout:
         if activation == "relu":
             chain.append(keras.layers.ReLU(name=description.fresh_name("morph_re_lu")))
     if dropout:
-        import keras
-
         chain.append(keras.layers.Dropout(float(dropout), name=description.fresh_name("morph_dropout")))
     _insert_chain(description, name, chain, shape)
     record = {"op": "deepen", "after": describe(description, position, name), "kernel_size": int(kernel_size),
