@@ -28,7 +28,7 @@ def _model(block, node, raw, labels, values=None):
     """A compiled model of ``block`` + a classification head, built by the Graph, with its inputs and targets."""
     import autodeep as ak
     from autodeep.graph import Graph, HyperParameters
-    from autodeep.tasks.preprocessing import preprocessor_for
+    from autodeep.modalities import preprocessor_for
 
     head = ak.ClassificationHead(name="head")
     graph = Graph(inputs=[node], outputs=[head(block(node))])
