@@ -16,7 +16,7 @@ import pytest
 
 import autodeep as ak
 from autodeep.report import leaderboard
-from autodeep.report.board import describe_architecture
+from autodeep.graph.describe import describe_architecture
 
 TIME_LIMIT = 240
 
@@ -112,7 +112,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_on_a_terminal_shows_the_running_epoch_and_keeps_the_trial_lines():
-    from autodeep.report import SearchProgress
+    from autodeep.search.progress import SearchProgress
 
     screen = _Terminal()
     progress = SearchProgress(max_trials=4, time_limit=30, objective="val_loss", stream=screen)

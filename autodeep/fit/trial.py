@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from autodeep.graph import Graph, HyperParameters, as_list
-from autodeep.report.board import describe_architecture
+from autodeep.graph.describe import describe_architecture
 from autodeep.search import TrialPruned
 from autodeep.storage import Project
 from autodeep.train import fit_model, free_memory
@@ -59,7 +59,7 @@ class TrialRun:
     patience: int | None = None
     seed: int | None = None
     max_model_size: int | None = None
-    progress: object = None  # an autodeep.report.SearchProgress shown each epoch, or None
+    progress: object = None  # an autodeep.search.progress.SearchProgress shown each epoch, or None
     warned_unused: bool = field(default=False, repr=False)
 
     def fixed(self, hp: HyperParameters) -> HyperParameters:

@@ -1,13 +1,11 @@
-"""See a search: its leaderboard, an HTML report, permutation feature importance, live progress.
+"""See a search: its leaderboard, an HTML report, permutation feature importance.
 
 Everything here reads a project folder (``<directory>/<project_name>``: ``study.db``, ``trials/``,
 ``report/`` and ``best_model/``), so it works for a finished, an interrupted or a failed search, from
 Python or from the command line (``autodeep leaderboard PROJECT_DIR``, ``autodeep report PROJECT_DIR``).
 """
 
-from autodeep.report.progress import SearchProgress
-
-__all__ = ["SearchProgress", "feature_importance", "leaderboard", "write_report"]
+__all__ = ["feature_importance", "leaderboard", "write_report"]
 
 
 def __getattr__(name):

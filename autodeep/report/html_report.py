@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from autodeep.report import plots
-from autodeep.report.board import describe_architecture, frame
+from autodeep.graph.describe import describe_architecture
+from autodeep.report.board import frame
 from autodeep.report.project_data import SearchRecord, load_search
 from autodeep.storage.files import atomic_write_bytes
 

@@ -55,7 +55,7 @@ class Searcher:
         initial_configs: Known-good values tried first (all tuners but random).
         max_consecutive_failures: Stop with ``SearchFailed`` after this many failures in a row.
         verbose: 1 prints a line per trial, 0 is silent.
-        progress: An ``autodeep.report.SearchProgress`` the trial lines go to (it also shows a live
+        progress: An ``autodeep.search.progress.SearchProgress`` the trial lines go to (it also shows a live
             status on a terminal); plain lines without a time budget when None.
         fail_running: Mark every trial left RUNNING interrupted when the study opens (a crashed
             single-process search). Only when one process runs the search: with several
@@ -107,7 +107,7 @@ class Searcher:
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
         self.wait_for_workers = wait_for_workers
-        from autodeep.report.progress import SearchProgress  # report: trial lines / live display
+        from autodeep.search.progress import SearchProgress
 
         self.progress = progress if progress is not None else SearchProgress(max_trials)
 
@@ -137,8 +137,8 @@ class Searcher:
     def _interrupted(self, study: optuna.Study, trial, why: str) -> None:
         rerun = interrupt_trial(study, trial, why)
         if self.verbose and rerun is not None:
-            print(f"[autodeep] trial {trial.number + 1} was interrupted ({why}): it does not count against "
-                  f"max_trials, and its configuration runs again as trial {rerun + 1}", file=sys.stdout, flush=True)
+            print(f"[autodeep] trial {trial.number} was interrupted ({why}): it does not count against "
+                  f"max_trials, and its configuration runs again as trial {rerun}", file=sys.stdout, flush=True)
 
     def run(self, probe: Callable[[HyperParameters], Any], run_trial: Callable[..., float],
             deadline: float | Callable[[optuna.Study], float] | None = None) -> optuna.Study:
@@ -149,15 +149,14 @@ class Searcher:
         for work after the search that depends on the trials so far).
         """
         study = self.open_study()
-        started = time.time()
         deadline_at = deadline if callable(deadline) else (lambda _study: deadline)
-        while self._run_trials(study, probe, run_trial, deadline_at, started) == "budget" and self.wait_for_workers:
+        while self._run_trials(study, probe, run_trial, deadline_at) == "budget" and self.wait_for_workers:
             self.wait_for_running(study, deadline_at(study))
             if len(_finished(study)) + len(_running(study)) >= self.max_trials:
                 break  # else a trial other workers ran was interrupted: its rerun is due
         return study
 
-    def _run_trials(self, study: optuna.Study, probe, run_trial, deadline_at, started: float) -> str:
+    def _run_trials(self, study: optuna.Study, probe, run_trial, deadline_at) -> str:
         """Ask and run trials until the budget is used (``"budget"``) or no time is left (``"time"``)."""
         while True:
             self.fail_stale_trials(study)
@@ -176,9 +175,9 @@ class Searcher:
                 trial.set_user_attr("error", "not run: the budget was used by other workers")
                 study.tell(trial, state=TrialState.FAIL)
                 return "budget"
-            self._run_one(study, trial, probe, run_trial, deadline, started)
+            self._run_one(study, trial, probe, run_trial, deadline)
 
-    def _run_one(self, study: optuna.Study, trial: optuna.Trial, probe, run_trial, deadline, started) -> None:
+    def _run_one(self, study: optuna.Study, trial: optuna.Trial, probe, run_trial, deadline) -> None:
         """Run one asked trial and record its outcome (score, pruned, failed, or interrupted and re-raised)."""
         trial.set_user_attr("worker", WORKER_ID)
         t0 = time.time()
@@ -197,7 +196,7 @@ class Searcher:
         except TrialPruned:
             trial.set_user_attr("seconds", time.time() - t0)
             study.tell(trial, state=TrialState.PRUNED)
-            self._log(study, trial.number, "pruned", t0, started, deadline)
+            self._log(study, trial.number, "pruned", t0)
             return
         except GraphError as error:  # a wiring mistake: nothing trained, so no budget is used
             trial.set_user_attr("error", f"GraphError: {error}")
@@ -212,11 +211,11 @@ class Searcher:
             trial.set_user_attr("traceback", traceback.format_exc()[-4000:])
             trial.set_user_attr("seconds", time.time() - t0)
             study.tell(trial, state=TrialState.FAIL)
-            self._log(study, trial.number, f"failed ({type(error).__name__}: {error})", t0, started, deadline)
+            self._log(study, trial.number, f"failed ({type(error).__name__}: {error})", t0)
             return
         trial.set_user_attr("seconds", time.time() - t0)
         study.tell(trial, score)
-        self._log(study, trial.number, f"score={score:.5g}", t0, started, deadline)
+        self._log(study, trial.number, f"score={score:.5g}", t0)
 
     def _plan(self, study: optuna.Study, trial: optuna.Trial, probe) -> optuna.Trial:
         """Fix the planned values (known-good or greedy) of a trial that was just asked."""
@@ -267,7 +266,7 @@ class Searcher:
                 f"The search stopped: the last {n} trials failed (max_consecutive_failures={n}). "
                 f"Last error: {last}. Each trial's error is recorded in the study's user attributes.")
 
-    def _log(self, study, number, outcome, t0, started, deadline) -> None:
+    def _log(self, study, number, outcome, t0) -> None:
         if not self.verbose:
             return
         try:

@@ -30,7 +30,8 @@ from autodeep.graph.block import snake_case
 from autodeep.graph.wiring import attach_heads
 from autodeep.modalities import MODALITIES
 from autodeep.search import bind_tuner
-from autodeep.report import SearchProgress, record
+from autodeep.search.progress import SearchProgress
+from autodeep.report import record
 from autodeep.storage import Project
 
 #: AutoKeras' constructor arguments (passed on to KerasTuner there) that are accepted and ignored.
