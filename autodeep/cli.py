@@ -1,4 +1,4 @@
-"""The ``autodeep`` command line: ``fit``, ``predict``, ``worker`` and ``demo``.
+"""The ``autodeep`` command line: ``fit``, ``predict``, ``worker``, ``demo`` and ``export``.
 
 Example:
     autodeep fit data.csv --target class --time-limit 120 --out model_dir
@@ -8,6 +8,7 @@ Example:
     autodeep fit reviews.csv --target label --text-column review --out review_model
     autodeep worker --study postgresql+psycopg2://user@db-host/autodeep --study-name cli
     autodeep demo --time-limit 60
+    autodeep export model_dir --format onnx --out model.onnx
 """
 
 from __future__ import annotations
@@ -151,6 +152,28 @@ SIDECAR = "cli.json"  # written beside the exported model: the CSV column it rea
 
 class UsageError(ValueError):
     """Bad command-line input; the message names the option, what it expects and what it received."""
+
+
+def _export(args) -> int:
+    """``autodeep export MODEL_DIR --format onnx --out FILE``: the saved model's whole pipeline as one ONNX graph."""
+    import autodeep as ak
+    from autodeep.deploy import OnnxExportError
+
+    try:
+        path = ak.load_model(args.model).export_onnx(args.out)
+    except (OnnxExportError, FileNotFoundError, ImportError) as error:
+        return _usage_error("export", error)
+    print(f"ONNX graph written to {path} (inputs: one per raw column; outputs: probabilities and label, or values)")
+    return 0
+
+
+def add_export_parser(sub) -> None:
+    """The ``export`` subcommand (its own function: onnx, issue 20 item 4)."""
+    export = sub.add_parser("export", help="write a saved model as one ONNX graph, raw columns to predictions")
+    export.add_argument("model", help="folder written by 'autodeep fit' or model.save()")
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="the export format (onnx)")
+    export.add_argument("--out", required=True, help="file to write, e.g. model.onnx")
+    export.set_defaults(func=_export)
 
 
 def _usage_error(command: str, error: Exception) -> int:
@@ -353,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--directory", default="autodeep_runs")
     demo.add_argument("--out", default="autodeep_runs/demo_model")
     demo.set_defaults(func=_demo)
+    add_export_parser(sub)
     return parser
 
 

@@ -1,0 +1,156 @@
+"""ONNX export of the whole pipeline, checked with onnxruntime against ``predict_proba`` / ``predict``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import autodeep as ak
+from autodeep.blocks.layers import NeighbourBlend
+from autodeep.data import TabularPreprocessor
+from autodeep.deploy import OnnxExportError, onnx_feeds
+from autodeep.deploy.onnx_table import table_graph
+from autodeep.fit.artifact import Predictor
+
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+
+FAST = dict(max_trials=1, epochs=2, verbose=0, seed=0, retrieval=False)
+NUMERIC_GAPS = ["duration", "credit_amount", "age"]
+CATEGORY_GAPS = ["purpose", "savings_status"]
+
+
+def _run(path, feeds: dict, outputs=None) -> list[np.ndarray]:
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(outputs, feeds)
+
+
+@pytest.fixture(scope="module")
+def credit_with_gaps():
+    """credit-g with 10% of five columns' cells missing, and held-out rows with categories never seen in fit."""
+    df = ak.datasets.load_credit_g()
+    rng = np.random.default_rng(0)
+    for column in NUMERIC_GAPS + CATEGORY_GAPS:
+        df.loc[rng.random(len(df)) < 0.1, column] = np.nan
+    train, test = df.iloc[:700].reset_index(drop=True), df.iloc[700:].reset_index(drop=True)
+    test.loc[:9, "purpose"] = "a purpose never seen"
+    test.loc[10:14, "credit_amount"] = np.inf  # unparsable: read as missing, as predict reads it
+    return train, test
+
+
+@pytest.fixture(scope="module")
+def credit_model(credit_with_gaps, tmp_path_factory):
+    train, _ = credit_with_gaps
+    folder = tmp_path_factory.mktemp("credit")
+    clf = ak.StructuredDataClassifier(directory=folder, **FAST).fit(train.drop(columns="class"), train["class"])
+    return clf, clf.export_onnx(folder / "credit.onnx")
+
+
+def test_table_graph_equals_predict_proba_on_held_out_rows(credit_with_gaps, credit_model):
+    clf, path = credit_model
+    _, test = credit_with_gaps
+    x = test.drop(columns="class")
+    assert x[NUMERIC_GAPS + CATEGORY_GAPS].isna().any().all()  # the held-out rows do have gaps
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    inputs = {i.name: i.type for i in session.get_inputs()}
+    assert list(inputs) == list(x.columns)  # one input per raw column, in the table's order
+    assert inputs["duration"] == "tensor(double)" and inputs["purpose"] == "tensor(string)"
+    proba, label = session.run(["probabilities", "label"], onnx_feeds(clf.predictor_, x))
+    expected = clf.predict_proba(x)
+    assert proba.shape == expected.shape == (300, 2)
+    np.testing.assert_allclose(proba, expected, atol=1e-4)
+    assert list(label) == list(clf.predict(x))
+
+
+def test_cli_export_of_a_saved_model_gives_the_same_graph_outputs(credit_with_gaps, credit_model, tmp_path):
+    clf, path = credit_model
+    saved = clf.save(tmp_path / "saved")
+    out = tmp_path / "cli.onnx"
+    done = subprocess.run([sys.executable, "-m", "autodeep.cli", "export", str(saved), "--format", "onnx",
+                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert str(out) in done.stdout
+    feeds = onnx_feeds(ak.load_model(saved), credit_with_gaps[1].drop(columns="class").head(50))
+    for ours, theirs in zip(_run(out, feeds), _run(path, feeds)):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_cli_export_of_a_folder_that_is_no_model_is_a_usage_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autodeep.cli", "export", str(tmp_path), "--out",
+                           str(tmp_path / "m.onnx")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert "manifest.json does not exist" in done.stderr and not (tmp_path / "m.onnx").exists()
+
+
+def test_preprocessing_graph_matches_the_table_transform_on_ties_constants_and_integer_categories():
+    rng = np.random.default_rng(1)
+    n = 400
+    train = pd.DataFrame({
+        "ties": rng.integers(0, 4, n).astype(float),           # many quantiles tie
+        "wide": rng.lognormal(0, 2, n),
+        "constant": np.full(n, 7.0),
+        "code": rng.choice([10, 20, 30], n),                     # integer categories
+        "colour": rng.choice(["red", "green", "blue", None], n),
+    })
+    train.loc[rng.random(n) < 0.2, "wide"] = np.nan
+    table = TabularPreprocessor(column_types={"code": "categorical"}, n_quantiles=50).fit(train)
+    inputs, g = table_graph(table, "t", "numerical", "categorical")
+    outputs = [onnx.helper.make_tensor_value_info("numerical", onnx.TensorProto.FLOAT, None),
+               onnx.helper.make_tensor_value_info("categorical", onnx.TensorProto.INT32, None)]
+    model = onnx.helper.make_model(onnx.helper.make_graph(g.nodes, "t", inputs, outputs, initializer=g.initializers), ir_version=9,
+                                   opset_imports=[onnx.helper.make_opsetid("", 20),
+                                                  onnx.helper.make_opsetid("ai.onnx.ml", 3)])
+    test = pd.DataFrame({"ties": [-1.0, 0.0, 1.0, 2.5, 3.0, 9.0, np.nan], "wide": [0.0, 1e-9, 1.0, 50.0, np.inf, -3.0, 2.0],
+                         "constant": [7.0, 1.0, np.nan, 7.0, 7.0, 7.0, 7.0], "code": [10, 20, 30, 40, 10, 20, 30],
+                         "colour": ["red", None, "green", "purple", "blue", "red", None]})
+    expected = table.transform(test)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {"ties": test[["ties"]].to_numpy(), "wide": test[["wide"]].to_numpy(),
+             "constant": test[["constant"]].to_numpy(),
+             "code": test[["code"]].astype(str).to_numpy(dtype=object),
+             "colour": test[["colour"]].fillna("__missing__").to_numpy(dtype=object)}
+    numerical, categorical = session.run(["numerical", "categorical"], feeds)
+    np.testing.assert_allclose(numerical, expected["numerical"], atol=1e-5)
+    np.testing.assert_array_equal(categorical, expected["categorical"])
+    assert (expected["categorical"][:, 0] == 0).sum() == 1  # the unseen code 40 maps to 0 in both
+
+
+def test_digits_image_graph_equals_predict_proba(tmp_path):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = (digits.images * 16).astype("uint8")  # 0..255, 8x8
+    clf = ak.ImageClassifier(directory=tmp_path, max_trials=1, epochs=1, verbose=0, seed=0)
+    clf.fit(images[:600], digits.target[:600])
+    path = clf.export_onnx(tmp_path / "digits.onnx")
+    held_out = images[1500:1600]
+    proba, label = _run(path, onnx_feeds(clf.predictor_, held_out), ["probabilities", "label"])
+    np.testing.assert_allclose(proba, clf.predict_proba(held_out), atol=1e-4)
+    assert proba.shape == (100, 10) and list(label) == list(clf.predict(held_out))
+
+
+def test_a_model_with_the_neighbour_blend_is_refused_naming_the_layer(credit_model, tmp_path):
+    clf, _ = credit_model
+    loaded = clf.predictor_
+    inputs = {i.name: keras.Input(shape=i.shape[1:], dtype=i.dtype, name=i.name) for i in loaded.model.inputs}
+    prediction = loaded.model(inputs)
+    numerical = inputs["structured_data_input__numerical"]
+    blend = NeighbourBlend(0.1, 1.0, ["numeric"], reference_rows=3, columns=[numerical.shape[1]], outputs=1,
+                           name="neighbours")
+    blended = keras.Model(inputs, blend([prediction, numerical]))
+    predictor = Predictor(loaded.path, loaded.manifest, blended, loaded.preprocessors, loaded.codecs)
+    with pytest.raises(OnnxExportError, match="Layer 'neighbours' \\(NeighbourBlend\\).*retrieval=False"):
+        predictor.export_onnx(tmp_path / "blend.onnx")
+    assert not (tmp_path / "blend.onnx").exists()
+
+
+def test_a_text_model_is_refused_naming_the_input(tmp_path):
+    texts = np.array(["good fine great film"] * 20 + ["awful bad boring film"] * 20)
+    clf = ak.TextClassifier(max_trials=1, epochs=1, refit=False, directory=tmp_path, verbose=0, seed=0)
+    clf.fit(texts, np.repeat([1, 0], 20))
+    with pytest.raises(OnnxExportError, match="Input 'text_input' \\(text, preprocessed by TextVectorizer\\)"):
+        clf.export_onnx(tmp_path / "text.onnx")
