@@ -157,13 +157,17 @@ class UsageError(ValueError):
 def _export(args) -> int:
     """``autodeep export MODEL_DIR --format onnx --out FILE``: the saved model's whole pipeline as one ONNX graph."""
     import autodeep as ak
-    from autodeep.deploy import OnnxExportError
 
     try:
         path = ak.load_model(args.model).export_onnx(args.out)
-    except (OnnxExportError, FileNotFoundError, ImportError) as error:
+    except (ValueError, FileNotFoundError, ImportError) as error:  # OnnxExportError is a ValueError
         return _usage_error("export", error)
-    print(f"ONNX graph written to {path} (inputs: one per raw column; outputs: probabilities and label, or values)")
+    import onnx
+
+    graph = onnx.load(path).graph
+    names = [i.name for i in graph.input]
+    shown = ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+    print(f"ONNX graph written to {path}; inputs: {shown}; outputs: {', '.join(o.name for o in graph.output)}")
     return 0
 
 

@@ -24,7 +24,7 @@ OPSET = 20  # the torch exporter's opset; the preprocessing graph uses the same
 ML_OPSET = 3
 IR_VERSION = 9
 NET_PREFIX = "net/"
-POST_PREFIX = "post/"
+OUTPUT_NAMES = ("probabilities", "label", "values")
 UNEXPORTABLE_LAYERS = {"NeighbourBlend": "the neighbour blend (fit with retrieval=False to export to ONNX)"}
 
 
@@ -81,7 +81,8 @@ def network_onnx(predictor):
             done = subprocess.run(command, env={**os.environ, "KERAS_BACKEND": "torch"}, capture_output=True,
                                   text=True, timeout=600)
             if done.returncode != 0:
-                raise OnnxExportError(f"The network could not be exported with the torch backend:\n{done.stderr[-2000:]}")
+                raise OnnxExportError(f"The network could not be exported with the torch backend:\n"
+                                      f"{done.stderr[-2000:]}")
         return onnx.load(out)
 
 
@@ -109,6 +110,10 @@ def preprocessing_graph(predictor):
     for entry, pre in zip(predictor.manifest["inputs"], predictor.preprocessors):
         name = entry["name"]
         if entry["preprocessor"]["class"] == "TablePreprocessor":
+            clash = sorted(set(pre.columns_) & set(OUTPUT_NAMES))
+            if clash:
+                raise OnnxExportError(f"Column {clash[0]!r} of input {name!r} has the name of an output of the "
+                                      f"ONNX graph ({', '.join(OUTPUT_NAMES)}); rename it before fit to export.")
             columns, part = table_graph(pre.table_, f"pre_{name}", f"{name}__numerical", f"{name}__categorical")
             order = {c: i for i, c in enumerate(pre.columns_)}
             inputs += sorted(columns, key=lambda v: order.get(v.name, len(order)))
@@ -154,12 +159,17 @@ def decoding_graph(predictor, raw: str):
             helper.make_tensor_value_info("label", label_type, ["n"])], g
 
 
-def _model(onnx, name: str, inputs, outputs, builder):
+def _model(name: str, inputs, outputs, builder):
     from onnx import helper
 
     graph = helper.make_graph(builder.nodes, name, inputs, outputs, initializer=builder.initializers)
-    return helper.make_model(graph, ir_version=IR_VERSION,
-                             opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET)])
+    return helper.make_model(graph, ir_version=IR_VERSION, opset_imports=_opsets())
+
+
+def _opsets() -> list:
+    from onnx import helper
+
+    return [helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET)]
 
 
 def build_onnx(predictor):
@@ -170,13 +180,13 @@ def build_onnx(predictor):
     check_exportable(predictor)
     net = compose.add_prefix(network_onnx(predictor), NET_PREFIX)
     inputs, pre = preprocessing_graph(predictor)
-    pre_model = _model(onnx, "autodeep_preprocessing", inputs, _unprefixed(net.graph.input), pre)
+    pre_model = _model("autodeep_preprocessing", inputs, _unprefixed(net.graph.input), pre)
     io_map = [(n.name[len(NET_PREFIX):], n.name) for n in net.graph.input]
-    net = _with_opsets(onnx, net)
+    net = _with_opsets(net)
     joined = compose.merge_models(pre_model, net, io_map=io_map)
     raw = net.graph.output[0].name
     outputs, post = decoding_graph(predictor, raw)
-    post_model = _model(onnx, "autodeep_decoding", [net.graph.output[0]], outputs, post)
+    post_model = _model("autodeep_decoding", [net.graph.output[0]], outputs, post)
     model = compose.merge_models(joined, post_model, io_map=[(raw, raw)])
     model.graph.name = "autodeep"
     onnx.checker.check_model(model)
@@ -194,12 +204,16 @@ def _unprefixed(values) -> list:
     return copies
 
 
-def _with_opsets(onnx, model):
-    """``model`` declaring the same opsets as the preprocessing graph (``merge_models`` requires it)."""
-    from onnx import helper
+def _with_opsets(model):
+    """``model`` at the preprocessing graph's opsets (``merge_models`` requires the same): converted with
+    ``onnx.version_converter`` when the exporter wrote another opset, and declaring ``ai.onnx.ml``."""
+    from onnx import version_converter
 
+    version = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), OPSET)
+    if version != OPSET:
+        model = version_converter.convert_version(model, OPSET)
     del model.opset_import[:]
-    model.opset_import.extend([helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", ML_OPSET)])
+    model.opset_import.extend(_opsets())
     model.ir_version = IR_VERSION
     return model
 
