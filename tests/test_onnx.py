@@ -12,11 +12,9 @@ import pandas as pd
 import pytest
 
 import autodeep as ak
-from autodeep.blocks.layers import NeighbourBlend
 from autodeep.data import TabularPreprocessor
 from autodeep.deploy import OnnxExportError, onnx_feeds
 from autodeep.deploy.onnx_table import table_graph
-from autodeep.fit.artifact import Predictor
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -135,19 +133,22 @@ def test_digits_image_graph_equals_predict_proba(tmp_path):
     assert proba.shape == (100, 10) and list(label) == list(clf.predict(held_out))
 
 
-def test_a_model_with_the_neighbour_blend_is_refused_naming_the_layer(credit_model, tmp_path):
-    clf, _ = credit_model
-    loaded = clf.predictor_
-    inputs = {i.name: keras.Input(shape=i.shape[1:], dtype=i.dtype, name=i.name) for i in loaded.model.inputs}
-    prediction = loaded.model(inputs)
-    numerical = inputs["structured_data_input__numerical"]
-    blend = NeighbourBlend(0.1, 1.0, ["numeric"], reference_rows=3, columns=[numerical.shape[1]], outputs=1,
-                           name="neighbours")
-    blended = keras.Model(inputs, blend([prediction, numerical]))
-    predictor = Predictor(loaded.path, loaded.manifest, blended, loaded.preprocessors, loaded.codecs)
-    with pytest.raises(OnnxExportError, match="Layer 'neighbours' \\(NeighbourBlend\\).*retrieval=False"):
-        predictor.export_onnx(tmp_path / "blend.onnx")
-    assert not (tmp_path / "blend.onnx").exists()
+def test_a_model_with_the_neighbour_blend_exports_with_its_training_rows(tmp_path):
+    """Rows that repeat with a label no feature explains: only the blend's stored rows learn it."""
+    rng = np.random.default_rng(0)
+    base = pd.DataFrame({"a": rng.normal(size=120).round(2), "b": rng.normal(size=120).round(2),
+                         "c": rng.choice(["u", "v", "w"], 120)})
+    labels = rng.integers(0, 2, 120)
+    rows = rng.permutation(np.repeat(np.arange(120), 5))
+    x, y = base.iloc[rows].reset_index(drop=True), labels[rows]
+    seen = rows < 100
+    clf = ak.StructuredDataClassifier(directory=tmp_path, max_trials=1, epochs=2, verbose=0, seed=0,
+                                      bagging_folds=0).fit(x[seen], y[seen])
+    assert any(type(layer).__name__ == "NeighbourBlend" for layer in clf.export_model().layers)
+    probe = pd.concat([x[seen].head(40), x[~seen].head(40)])  # rows it stored, and rows it never saw
+    proba, label = _run(clf.export_onnx(tmp_path / "blend.onnx"), onnx_feeds(clf.predictor_, probe))
+    np.testing.assert_allclose(proba, clf.predict_proba(probe), atol=1e-4)
+    assert list(label) == list(clf.predict(probe))
 
 
 def test_a_text_model_is_refused_naming_the_input(tmp_path):

@@ -1,5 +1,5 @@
-"""ONNX export of a whole autodeep model: raw inputs -> preprocessing -> the Keras network -> probabilities
-and labels (or values), as one ONNX graph.
+"""ONNX export of a whole autodeep model: raw inputs -> preprocessing -> the Keras network (the ensemble and the
+neighbour blend are layers of it) -> probabilities and labels (or values), as one ONNX graph.
 
 The network is exported by Keras (``model.export(format="onnx")``, the torch backend's exporter, run in a
 ``KERAS_BACKEND=torch`` subprocess when this process uses another backend); the preprocessing and the
@@ -25,7 +25,6 @@ ML_OPSET = 3
 IR_VERSION = 9
 NET_PREFIX = "net/"
 OUTPUT_NAMES = ("probabilities", "label", "values")
-UNEXPORTABLE_LAYERS = {"NeighbourBlend": "the neighbour blend (fit with retrieval=False to export to ONNX)"}
 
 
 class OnnxExportError(ValueError):
@@ -51,19 +50,6 @@ def check_exportable(predictor) -> None:
         raise OnnxExportError(f"The model has {len(predictor.manifest['outputs'])} heads; ONNX export takes one.")
     if getattr(predictor.codecs[0].encoder_, "multi_label_", False):
         raise OnnxExportError("The multi-label head cannot be exported to ONNX.")
-    for layer in _all_layers(predictor.model):
-        what = UNEXPORTABLE_LAYERS.get(type(layer).__name__)
-        if what:
-            raise OnnxExportError(f"Layer {layer.name!r} ({type(layer).__name__}) cannot be exported to ONNX: {what}.")
-
-
-def _all_layers(model) -> list:
-    found = []
-    for layer in model.layers:
-        found.append(layer)
-        if hasattr(layer, "layers"):
-            found.extend(_all_layers(layer))
-    return found
 
 
 def network_onnx(predictor):
