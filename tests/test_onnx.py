@@ -14,7 +14,7 @@ import pytest
 import autodeep as ak
 from autodeep.data import TabularPreprocessor
 from autodeep.deploy import OnnxExportError, onnx_feeds
-from autodeep.deploy.onnx_table import table_graph
+from autodeep.deploy.onnx_table import GraphBuilder, interpolate_tied, table_graph
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -117,6 +117,25 @@ def test_preprocessing_graph_matches_the_table_transform_on_ties_constants_and_i
     np.testing.assert_allclose(numerical, expected["numerical"], atol=1e-5)
     np.testing.assert_array_equal(categorical, expected["categorical"])
     assert (expected["categorical"][:, 0] == 0).sum() == 1  # the unseen code 40 maps to 0 in both
+
+
+def test_tied_interpolation_is_the_mean_of_numpy_upwards_and_downwards():
+    rng = np.random.default_rng(3)
+    knots = np.sort(np.concatenate([rng.integers(0, 6, 30).astype(float), rng.normal(2, 2, 30)]))
+    values = (np.arange(60) + 0.5) / 60
+    x = np.concatenate([knots, rng.uniform(-3, 9, 300), [-100.0, 100.0]]).reshape(-1, 1)
+    g = GraphBuilder("i")
+    g.op("Identity", interpolate_tied(g, "x", knots, values), output="y")
+    graph = onnx.helper.make_graph(g.nodes, "i", [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.DOUBLE,
+                                                                                       ["n", 1])],
+                                   [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.DOUBLE, None)],
+                                   initializer=g.initializers)
+    model = onnx.helper.make_model(graph, ir_version=9, opset_imports=[onnx.helper.make_opsetid("", 20)])
+    (got,) = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    up = np.interp(x, knots, values)
+    down = -np.interp(-x, -knots[::-1], -values[::-1])
+    np.testing.assert_allclose(got, 0.5 * (up + down), atol=1e-12)
+    assert (up != down).sum() >= 20  # the tied knots, where the two directions differ, are among the probes
 
 
 def test_digits_image_graph_equals_predict_proba(tmp_path):

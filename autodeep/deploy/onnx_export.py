@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autodeep.data.tabular import MISSING, _label, _numbers
+from autodeep.data.tabular import _category_strings, _numbers
 
 OPSET = 20  # the torch exporter's opset; the preprocessing graph uses the same
 ML_OPSET = 3
@@ -232,16 +232,8 @@ def onnx_feeds(predictor, x) -> dict[str, np.ndarray]:
         for name in table.numerical_columns_:
             feeds[name] = _numbers(frame[name]).reshape(-1, 1)
         for name in table.categorical_columns_:
-            column = frame[name]
-            names = np.array([MISSING if _is_missing(v) else _label(v) for v in column], dtype=object)
-            feeds[name] = names.reshape(-1, 1)
+            feeds[name] = _category_strings(frame[name]).reshape(-1, 1)  # the names predict looks up
     return feeds
-
-
-def _is_missing(value) -> bool:
-    import pandas as pd
-
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 if __name__ == "__main__":  # the subprocess of ``network_onnx``: MODEL_FILE OUT, with KERAS_BACKEND=torch

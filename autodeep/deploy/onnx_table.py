@@ -3,8 +3,9 @@
 Built with ``onnx.helper`` node by node, and matching ``TabularPreprocessor.transform``:
 
 - a numeric column (a ``double`` input ``(n, 1)``): NaN and infinities are gaps; a missing flag where the
-  column had gaps in training; gaps take the training median; the quantile transform is two piecewise-linear
-  interpolations over the stored quantiles (upwards and downwards, averaged as ``_normal_scores`` does), then
+  column had gaps in training; gaps take the training median; the quantile transform is a piecewise-linear
+  interpolation over the stored quantiles (the mean of the upward and downward ones ``_normal_scores`` takes,
+  ``tied_segments``), then
   the standard normal quantile function (Acklam's rational approximation, relative error below 1.2e-9),
   clipped to +-5;
 - a categorical column (a ``string`` input ``(n, 1)``): ``LabelEncoder`` from the vocabulary to codes 1..K,
@@ -64,21 +65,41 @@ class GraphBuilder:
         return out
 
 
-def interpolate(g: GraphBuilder, x: str, knots: np.ndarray, values: np.ndarray) -> str:
-    """``np.interp(x, knots, values)`` for ``x`` ``(n, 1)`` double and increasing (tied) knots: the segment is
-    the last knot ``<= x``; below the first knot the first value, from the last knot on the last value."""
-    slopes = np.zeros(len(knots))
-    steps = np.diff(knots)
-    slopes[:-1] = np.divide(np.diff(values), steps, out=np.zeros_like(steps), where=steps > 0)
-    # Index 0 stands for "below the first knot": a flat segment at values[0].
-    knots_ext = np.concatenate([[knots[0]], knots])
-    values_ext = np.concatenate([[values[0]], values])
-    slopes_ext = np.concatenate([[0.0], slopes])
-    at_or_below = g.op("Cast", g.op("LessOrEqual", g.const(knots[None, :]), x), to=TensorProto.INT64)
+def tied_segments(knots: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
+    """The mean of ``np.interp`` upwards and downwards (``_normal_scores``) as segments over the distinct knots.
+
+    Between distinct knots both directions draw the same line, from the value at the last copy of the left
+    knot to the value at the first copy of the right one; on a knot shared by several quantiles they differ
+    (upwards the last copy's value, downwards the first's), so the mean takes the middle. Segment ``j``
+    (0 .. number of distinct knots) starts at distinct knot ``j - 1``; segment 0 is the flat part below the
+    first knot, the last segment the flat part from the last knot on. Returns per segment its ``start`` knot,
+    the ``value`` there, its ``slope``, and ``at_knot``, the value of ``x`` equal to its start knot.
+
+    Example:
+        >>> tied_segments(np.array([0.0, 1.0, 1.0, 2.0]), np.array([0.1, 0.3, 0.5, 0.7]))["at_knot"].tolist()
+        [0.1, 0.1, 0.4, 0.7]
+    """
+    distinct, first = np.unique(knots, return_index=True)
+    last = len(knots) - 1 - np.unique(knots[::-1], return_index=True)[1]
+    first_value, last_value = values[first], values[last]
+    slope = np.zeros(len(distinct) + 1)
+    slope[1:-1] = (first_value[1:] - last_value[:-1]) / np.diff(distinct)
+    return {"start": np.concatenate([[distinct[0]], distinct]),
+            "value": np.concatenate([[first_value[0]], last_value]),
+            "slope": slope,
+            "at_knot": np.concatenate([[first_value[0]], 0.5 * (first_value + last_value)])}
+
+
+def interpolate_tied(g: GraphBuilder, x: str, knots: np.ndarray, values: np.ndarray) -> str:
+    """The graph of ``tied_segments``' function at ``x`` (``(n, 1)`` double): the segment is the number of
+    distinct knots ``<= x``; one comparison with the distinct knots per row."""
+    segments = tied_segments(knots, values)
+    distinct = segments["start"][1:]
+    at_or_below = g.op("Cast", g.op("LessOrEqual", g.const(distinct[None, :]), x), to=TensorProto.INT64)
     index = g.op("ReduceSum", at_or_below, g.const(np.array([1], dtype="int64")), keepdims=1)
-    pick = {name: g.op("Gather", g.const(array), index, axis=0)
-            for name, array in (("k", knots_ext), ("v", values_ext), ("s", slopes_ext))}
-    return g.op("Add", pick["v"], g.op("Mul", g.op("Sub", x, pick["k"]), pick["s"]))
+    pick = {name: g.op("Gather", g.const(array), index, axis=0) for name, array in segments.items()}
+    line = g.op("Add", pick["value"], g.op("Mul", g.op("Sub", x, pick["start"]), pick["slope"]))
+    return g.op("Where", g.op("Equal", x, pick["start"]), pick["at_knot"], line)
 
 
 def normal_quantile(g: GraphBuilder, p: str) -> str:
@@ -104,10 +125,7 @@ def normal_quantile(g: GraphBuilder, p: str) -> str:
 def normal_scores(g: GraphBuilder, x: str, quantiles: np.ndarray) -> str:
     """``_normal_scores``: the mean of the upward and downward interpolation, through the normal quantile."""
     n = len(quantiles)
-    probs = (np.arange(n) + 0.5) / n
-    up = interpolate(g, x, quantiles, probs)
-    down = g.op("Neg", interpolate(g, g.op("Neg", x), -quantiles[::-1], -probs[::-1]))
-    return normal_quantile(g, g.op("Mul", g.op("Add", up, down), g.const(np.float64(0.5))))
+    return normal_quantile(g, interpolate_tied(g, x, quantiles, (np.arange(n) + 0.5) / n))
 
 
 def _numeric_column(g: GraphBuilder, name: str, median: float, quantiles: np.ndarray) -> tuple[str, str]:
