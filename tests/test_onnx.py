@@ -201,3 +201,11 @@ def test_export_on_the_other_backend_matches_too():
                            "held_out_rows"], env={**os.environ, "KERAS_BACKEND": other},
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-2000:]
+
+
+def test_a_table_column_of_another_type_is_refused_naming_the_column():
+    from autodeep.deploy.onnx_export import _check_column_types
+
+    _check_column_types("table", {"age": "numerical", "city": "categorical"})  # these export
+    with pytest.raises(OnnxExportError, match="Column 'when' of input 'table' is a datetime column"):
+        _check_column_types("table", {"age": "numerical", "when": "datetime"})

@@ -41,15 +41,27 @@ def _onnx():
 
 def check_exportable(predictor) -> None:
     """Raise ``OnnxExportError`` naming the first part of ``predictor`` that cannot be exported."""
-    for entry in predictor.manifest["inputs"]:
+    for entry, pre in zip(predictor.manifest["inputs"], predictor.preprocessors):
         kind, cls = entry["kind"], entry["preprocessor"]["class"]
         if cls not in ("TablePreprocessor", "ArrayPreprocessor", "ImagePreprocessor"):
             raise OnnxExportError(f"Input {entry['name']!r} ({kind}, preprocessed by {cls}) cannot be exported to "
                                   f"ONNX: only tables, numeric arrays and image arrays can.")
+        if cls == "TablePreprocessor":
+            _check_column_types(entry["name"], pre.table_.column_types_)
     if len(predictor.manifest["outputs"]) != 1:
         raise OnnxExportError(f"The model has {len(predictor.manifest['outputs'])} heads; ONNX export takes one.")
     if getattr(predictor.codecs[0].encoder_, "multi_label_", False):
         raise OnnxExportError("The multi-label head cannot be exported to ONNX.")
+
+
+def _check_column_types(name: str, column_types: dict) -> None:
+    """Only numeric and categorical columns have an ONNX form here (date and text columns do not)."""
+    from autodeep.data.analysis import CATEGORICAL, NUMERICAL
+
+    other = [(c, t) for c, t in column_types.items() if t not in (NUMERICAL, CATEGORICAL)]
+    if other:
+        raise OnnxExportError(f"Column {other[0][0]!r} of input {name!r} is a {other[0][1]} column, which cannot be "
+                              f"exported to ONNX (numeric and categorical columns can): drop it before fit to export.")
 
 
 def network_onnx(predictor):
