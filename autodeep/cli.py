@@ -1,4 +1,5 @@
-"""The ``autodeep`` command line: ``fit``, ``predict``, ``worker``, ``demo``, ``leaderboard`` and ``report``.
+"""The ``autodeep`` command line: ``fit``, ``predict``, ``worker``, ``demo``, ``leaderboard``, ``report`` and
+``export``.
 
 Example:
     autodeep fit data.csv --target class --time-limit 120 --out model_dir
@@ -10,6 +11,7 @@ Example:
     autodeep demo --time-limit 60
     autodeep leaderboard autodeep_runs/cli
     autodeep report autodeep_runs/cli --out report.html
+    autodeep export model_dir --format onnx --out model.onnx
 """
 
 from __future__ import annotations
@@ -153,6 +155,32 @@ SIDECAR = "cli.json"  # written beside the exported model: the CSV column it rea
 
 class UsageError(ValueError):
     """Bad command-line input; the message names the option, what it expects and what it received."""
+
+
+def _export(args) -> int:
+    """``autodeep export MODEL_DIR --format onnx --out FILE``: the saved model's whole pipeline as one ONNX graph."""
+    import autodeep as ak
+
+    try:
+        path = ak.load_model(args.model).export_onnx(args.out)
+    except (ValueError, FileNotFoundError, ImportError) as error:  # OnnxExportError is a ValueError
+        return _usage_error("export", error)
+    import onnx
+
+    graph = onnx.load(path).graph
+    names = [i.name for i in graph.input]
+    shown = ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+    print(f"ONNX graph written to {path}; inputs: {shown}; outputs: {', '.join(o.name for o in graph.output)}")
+    return 0
+
+
+def add_export_parser(sub) -> None:
+    """The ``export`` subcommand (its own function: onnx, issue 20 item 4)."""
+    export = sub.add_parser("export", help="write a saved model as one ONNX graph, raw columns to predictions")
+    export.add_argument("model", help="folder written by 'autodeep fit' or model.save()")
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="the export format (onnx)")
+    export.add_argument("--out", required=True, help="file to write, e.g. model.onnx")
+    export.set_defaults(func=_export)
 
 
 def _usage_error(command: str, error: Exception) -> int:
@@ -355,9 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--directory", default="autodeep_runs")
     demo.add_argument("--out", default="autodeep_runs/demo_model")
     demo.set_defaults(func=_demo)
-    from autodeep.report.cli import add_commands  # report (issue 19): leaderboard, report
+    from autodeep.report.cli import add_commands
 
     add_commands(sub)
+    add_export_parser(sub)
     return parser
 
 

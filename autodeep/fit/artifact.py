@@ -208,6 +208,27 @@ class Predictor:
         """The Keras model behind this predictor (numeric inputs, named ``<input>__<key>``)."""
         return self.model
 
+    def export_onnx(self, path) -> Path:
+        """Write the whole pipeline, raw inputs to predictions, as one ONNX graph at ``path`` (needs
+        ``pip install 'autodeep[onnx]'``); ``OnnxExportError`` names a part that cannot be exported.
+
+        Graph inputs, one per raw column of a table, named as the column, shape ``(n, 1)``: ``double`` for a
+        numeric column (NaN when missing), ``string`` for a categorical one (category names as ``predict``
+        reads them; ``"__missing__"`` when missing; unseen names get the rare-category code as in
+        ``predict``). An image or array input is one input named as the model's input, ``(n, ...)`` in the
+        dtype the model was trained on. ``autodeep.deploy.onnx_feeds(model, x)`` builds these inputs from
+        what ``predict`` takes. Outputs: ``probabilities`` ``(n, K)`` float32 (columns in the order of
+        ``classes_``) and ``label`` ``(n,)``; or ``values`` for regression.
+
+        Example:
+            >>> m = ak.load_model("credit_model")    # doctest: +SKIP
+            >>> m.export_onnx("credit_model.onnx")   # doctest: +SKIP
+            PosixPath('credit_model.onnx')
+        """
+        from autodeep.deploy.onnx_export import export_onnx
+
+        return export_onnx(self, path)
+
 
 def _load_uncompiled(model_path: Path, manifest: dict, error: Exception):
     """Load without the compile config when it names a user's Python function (a custom loss or metric,

@@ -299,6 +299,11 @@ class AutoModel:
         """The exported Keras model (numeric inputs), as AutoKeras returns it."""
         return self._require_fitted().export_model()
 
+    def export_onnx(self, path) -> Path:
+        """Write the fitted pipeline (preprocessing, network, decoding) as one ONNX graph at ``path``; the graph's
+        inputs and outputs are described in ``autodeep.fit.artifact.Predictor.export_onnx``."""
+        return self._require_fitted().export_onnx(path)  # onnx (issue 20 item 4)
+
     def save(self, path) -> Path:
         """Copy the exported artifact (preprocessing + model + manifest) to ``path``; load it with ``ak.load_model``."""
         import shutil
