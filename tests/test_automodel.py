@@ -7,7 +7,6 @@ epochs, a temporary directory, a seed, ``verbose=0``).
 from __future__ import annotations
 
 import inspect
-import os
 import json
 
 import keras
@@ -31,12 +30,8 @@ def digits(n: int = 150, classes: int = 3):
 
 
 # -- the issue's program ---------------------------------------------------------------------------
-SLOW = pytest.mark.skipif(not os.environ.get("AUTODEEP_SLOW_TESTS"),
-                          reason="ResNet50V2 takes minutes on a CPU; set AUTODEEP_SLOW_TESTS=1 to run it")
-
-
 @pytest.mark.parametrize("second_branch", [
-    pytest.param("resnet_v2", marks=SLOW, id="exact-program-resnet-v2"),
+    pytest.param("resnet_v2", id="exact-program-resnet-v2"),  # ResNet50V2 on 32 px: about a minute on 2 cores
     pytest.param("conv", id="resnet-branch-as-a-small-conv"),
 ])
 def test_issue_program_multi_input_multi_output_with_unconnected_heads(tmp_path, second_branch):
