@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autodeep.data.checks import check_int, check_number, check_str, fixed_values
-from autodeep.graph import GraphError, Input
+from autodeep.graph import GraphError, Input, as_list
 from autodeep.search import resolve_tuner
 
 
@@ -54,7 +54,7 @@ def check_settings(model, epochs=None, batch_size=None, verbose=None) -> Setting
         Traceback (most recent call last):
         ValueError: max_trials must be an integer >= 1; received 0.
     """
-    for node in model.inputs:
+    for node in as_list(model.inputs):
         if not isinstance(node, Input):
             raise GraphError(f"inputs must be input nodes such as ak.Input(); received {node!r}.")
     project_name = check_str("project_name", model.project_name or model._default_project)

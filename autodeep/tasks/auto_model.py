@@ -30,6 +30,7 @@ from autodeep.graph.block import snake_case
 from autodeep.graph.wiring import attach_heads
 from autodeep.search import bind_tuner
 from autodeep.storage import Project
+from autodeep.tasks.estimator import EstimatorMixin, clone_project, record_features
 
 #: The block an input kind gets when the user wires only inputs and heads.
 DEFAULT_BLOCKS: dict[str, type] = {"structured": StructuredDataBlock, "numeric": DenseBlock}
@@ -57,7 +58,7 @@ def parameter_names(cls, method: str) -> set[str]:
     return names
 
 
-class AutoModel:
+class AutoModel(EstimatorMixin):
     """Search a Keras model for the inputs and heads you wire; AutoKeras' ``AutoModel``.
 
     Args:
@@ -127,8 +128,8 @@ class AutoModel:
                  hyperparameters=None, bagging_folds="auto", retrieval="auto", **kwargs):
         check_keywords(f"{type(self).__name__}()", kwargs, parameter_names(type(self), "__init__"),
                        IGNORED_ARGUMENTS)
-        self.inputs = as_list(inputs)
-        self.outputs = as_list(outputs)
+        self.inputs = inputs  # as given (scikit-learn's rule); as_list where used
+        self.outputs = outputs
         self.project_name = project_name
         self.max_trials = max_trials
         self.directory = directory
@@ -158,27 +159,29 @@ class AutoModel:
         """The graph searched over: the user's wiring, or default blocks between the inputs and the heads."""
         if getattr(self, "graph_", None) is not None:  # fit again: same graph, same hyperparameter names
             return self.graph_
-        if all(isinstance(o, Head) and not o.outputs for o in self.outputs):
-            wired = attach_heads(self.inputs, self.outputs)  # heads given unconnected go where the wiring ends
-            return Graph(self.inputs, wired) if wired else self._auto_wire()
+        inputs, heads = as_list(self.inputs), as_list(self.outputs)
+        if all(isinstance(o, Head) and not o.outputs for o in heads):
+            wired = attach_heads(inputs, heads)  # heads given unconnected go where the wiring ends
+            return Graph(inputs, wired) if wired else self._auto_wire()
         outputs = []
-        for out in self.outputs:
+        for out in heads:
             if isinstance(out, Head):
                 if not out.outputs:
                     raise GraphError(f"{out.name} is not connected: give either only heads (the graph is built "
                                      f"for you) or only head outputs of a graph you wired.")
                 out = out.outputs[0]
             outputs.append(out)
-        return Graph(self.inputs, outputs)
+        return Graph(inputs, outputs)
 
     def _auto_wire(self) -> Graph:
+        inputs = as_list(self.inputs)
         features = []
         counts: dict[str, int] = {}
-        for node in self.inputs:
+        for node in inputs:
             block_cls = DEFAULT_BLOCKS.get(node.kind)
             if block_cls is None:
                 raise GraphError(f"No default block exists for {node!r}; wire a block to it yourself.")
-            siblings = [n for n in self.inputs if n.kind == node.kind]
+            siblings = [n for n in inputs if n.kind == node.kind]
             if getattr(block_cls, "encodes_together", False) and len(siblings) > 1:
                 if node is siblings[0]:  # one block reads all inputs of this kind (sentence pairs)
                     features.append(block_cls(name=snake_case(block_cls.__name__) + "_1")(siblings))
@@ -187,8 +190,8 @@ class AutoModel:
             counts[base] = counts.get(base, 0) + 1
             features.append(block_cls(name=f"{snake_case(base)}_{counts[base]}")(node))
         merged = features[0] if len(features) == 1 else Merge(name="merge_1")(features)
-        heads = [head(merged) for head in self.outputs]
-        return Graph(self.inputs, heads)
+        heads = [head(merged) for head in as_list(self.outputs)]
+        return Graph(inputs, heads)
 
     # -- data ----------------------------------------------------------------
     def _adapt(self, x, y):
@@ -246,8 +249,10 @@ class AutoModel:
         started = time.time()
         check_keywords(f"{type(self).__name__}.fit()", kwargs, parameter_names(type(self), "fit"),
                        IGNORED_FIT_ARGUMENTS)
-        self.settings_ = settings = check_settings(self, epochs=epochs, batch_size=batch_size, verbose=verbose)
+        settings = check_settings(self, epochs=epochs, batch_size=batch_size, verbose=verbose)
+        self.settings_ = settings = clone_project(self, settings)  # habits: a clone's own project folder
         xs, ys, validation = self._raw_inputs(x, y, validation_data)
+        record_features(self, xs)  # habits: n_features_in_, feature_names_in_
         data = prepare_data(self.graph_, xs, ys, validation, validation_split, seed=settings.seed or 0)
         self.project_ = Project(settings.directory, settings.project_name, overwrite=settings.overwrite)
         budget = Budget.plan(started, settings, data.n_tr, data.n_va, lazy=is_lazy(data.arrays_tr))
