@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+from autodeep.fit.weights import weighted_validation
 from autodeep.graph import Graph, HyperParameters, as_list
 from autodeep.search import TrialPruned
 from autodeep.storage import Project
@@ -58,6 +59,8 @@ class TrialRun:
     patience: int | None = None
     seed: int | None = None
     max_model_size: int | None = None
+    weights_tr: object = None  # each training / validation row's weight (autodeep.fit.weights); None: unweighted
+    weights_va: object = None
     warned_unused: bool = field(default=False, repr=False)
 
     def fixed(self, hp: HyperParameters) -> HyperParameters:
@@ -83,10 +86,10 @@ class TrialRun:
             size = model.count_params()
             if self.max_model_size and size > self.max_model_size:
                 raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
-            result = fit_model(model, self.arrays_tr, self.targets_tr,
-                               validation_data=(self.arrays_va, self.targets_va), epochs=self.epochs,
-                               batch_size=self.batch_size, objective=self.objective, callbacks=self.callbacks,
-                               deadline=deadline, reporter=reporter, patience=self.patience)
+            result = fit_model(model, self.arrays_tr, self.targets_tr, sample_weight=self.weights_tr,
+                               validation_data=weighted_validation((self.arrays_va, self.targets_va), self.weights_va),
+                               epochs=self.epochs, batch_size=self.batch_size, objective=self.objective,
+                               callbacks=self.callbacks, deadline=deadline, reporter=reporter, patience=self.patience)
             if result.stopped == "pruned":
                 raise TrialPruned()
             predictions = predict_model(model, self.arrays_va, batch_size=1024)

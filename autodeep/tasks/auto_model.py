@@ -25,6 +25,7 @@ from autodeep.fit.prepare import prepare_data
 from autodeep.fit.search import best_trial, make_searcher, run_search
 from autodeep.fit.settings import Settings, check_settings
 from autodeep.fit.trial import TrialRun, early_stopping_patience
+from autodeep.fit.weights import split_validation_data
 from autodeep.graph import Graph, GraphError, Head, as_list
 from autodeep.graph.block import snake_case
 from autodeep.graph.wiring import attach_heads
@@ -39,8 +40,8 @@ DEFAULT_BLOCKS: dict[str, type] = {"structured": StructuredDataBlock, "numeric":
 IGNORED_ARGUMENTS = ("distribution_strategy", "executions_per_trial", "logger", "max_consecutive_failed_trials",
                      "max_retries_per_trial", "tuner_id")
 #: AutoKeras' ``fit`` arguments (passed on to Keras' ``Model.fit`` there) that are accepted and ignored.
-IGNORED_FIT_ARGUMENTS = ("class_weight", "initial_epoch", "sample_weight", "shuffle", "steps_per_epoch",
-                         "validation_batch_size", "validation_freq", "validation_steps")
+IGNORED_FIT_ARGUMENTS = ("initial_epoch", "shuffle", "steps_per_epoch", "validation_batch_size", "validation_freq",
+                         "validation_steps")
 
 
 def parameter_names(cls, method: str) -> set[str]:
@@ -97,6 +98,9 @@ class AutoModel(EstimatorMixin):
         n_workers: Processes running trials at once on this machine (``n_workers - 1`` are started, each
             with its share of the CPU threads and its own GPU when there are several); more machines join
             with ``autodeep worker --study URL`` when ``storage`` is a PostgreSQL URL (see README, *Scale*).
+        class_weight: ``"balanced"`` or ``{label: weight}``: weights of the rows of each class of the first
+            single-label classification head, multiplied with ``fit``'s ``sample_weight`` (see
+            ``autodeep.fit.weights``); ``fit(class_weight=...)``, Keras' place for it, overrides it for one fit.
         hyperparameters: Values fixed in every trial, by full name (``{"dense_block_1/num_layers": 1}``; a
             dict, or an object with ``.values`` such as a KerasTuner ``HyperParameters``); the names are
             those of ``tuner_results``. A name the default configuration does not use is warned about.
@@ -125,7 +129,7 @@ class AutoModel(EstimatorMixin):
                  overwrite: bool = False, seed: int | None = None, max_model_size: int | None = None,
                  time_limit: float | None = None, refit: bool = True, storage: str | None = None,
                  max_consecutive_failures: int = 3, ensemble_size: int = 5, verbose: int = 1, n_workers: int = 1,
-                 hyperparameters=None, bagging_folds="auto", retrieval="auto", **kwargs):
+                 hyperparameters=None, bagging_folds="auto", retrieval="auto", class_weight=None, **kwargs):
         check_keywords(f"{type(self).__name__}()", kwargs, parameter_names(type(self), "__init__"),
                        IGNORED_ARGUMENTS)
         self.inputs = inputs  # as given (scikit-learn's rule); as_list where used
@@ -148,6 +152,7 @@ class AutoModel(EstimatorMixin):
         self.hyperparameters = hyperparameters
         self.bagging_folds = bagging_folds
         self.retrieval = retrieval
+        self.class_weight = class_weight
 
     # -- graph ---------------------------------------------------------------
     def _initial_configs(self, graph: Graph, specs: dict) -> list[dict]:
@@ -222,6 +227,15 @@ class AutoModel(EstimatorMixin):
         x_val, y_val = self._adapt(*validation_data)
         return xs, ys, self._split_xy(x_val, y_val, self.graph_, argument="validation_data[0]")
 
+    def _prepare(self, x, y, validation_data, validation_split: float, seed: int, sample_weight, class_weight):
+        """The prepared data of ``fit``'s arguments (``autodeep.fit.prepare``); sets ``n_features_in_`` and
+        ``feature_names_in_``. ``validation_data`` may carry weights as its third element (Keras' form)."""
+        validation_data, validation_weight = split_validation_data(validation_data)
+        xs, ys, validation = self._raw_inputs(x, y, validation_data)
+        record_features(self, xs)
+        return prepare_data(self.graph_, xs, ys, validation, validation_split, seed=seed, sample_weight=sample_weight,
+                            validation_weight=validation_weight, class_weight=class_weight)
+
     def _trial_run(self, settings: Settings, data, callbacks) -> TrialRun:
         """What every trial of this search reads (and all a worker process receives of it)."""
         return TrialRun(self.graph_, data.specs, settings.hyperparameters, data.arrays_tr, data.targets_tr,
@@ -229,10 +243,12 @@ class AutoModel(EstimatorMixin):
                         epochs=settings.epochs, batch_size=settings.batch_size, callbacks=callbacks,
                         patience=early_stopping_patience(getattr(self, "patience", None), self.graph_,
                                                          settings.epochs),
-                        seed=settings.seed, max_model_size=settings.max_model_size)
+                        seed=settings.seed, max_model_size=settings.max_model_size, weights_tr=data.weights_tr,
+                        weights_va=data.weights_va)
 
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int | None = None, callbacks=None,
-            validation_split: float = 0.2, validation_data=None, verbose: int | None = None, **kwargs):
+            validation_split: float = 0.2, validation_data=None, verbose: int | None = None, sample_weight=None,
+            **kwargs):
         """Search, refit the best model and export it; afterwards ``predict`` uses the export.
 
         Args:
@@ -242,18 +258,19 @@ class AutoModel(EstimatorMixin):
             epochs: Epochs per trial; ``None`` trains with early stopping.
             callbacks: Keras callbacks added to every fit.
             validation_split: Share of the training rows held out for validation.
-            validation_data: ``(x_val, y_val)`` instead of a split.
+            validation_data: ``(x_val, y_val)`` instead of a split, or ``(x_val, y_val, val_sample_weight)``.
             verbose: Overrides the constructor's ``verbose`` for this call.
+            sample_weight: One weight >= 0 per row of ``x``: weights the training loss, the validation scores
+                and ensemble selection (``autodeep.fit.weights``).
             **kwargs: Only the Keras ``fit`` arguments in ``IGNORED_FIT_ARGUMENTS``, accepted and ignored.
         """
         started = time.time()
+        class_weight = kwargs.pop("class_weight", self.class_weight)  # Keras' fit argument, or the constructor's
         check_keywords(f"{type(self).__name__}.fit()", kwargs, parameter_names(type(self), "fit"),
                        IGNORED_FIT_ARGUMENTS)
-        settings = check_settings(self, epochs=epochs, batch_size=batch_size, verbose=verbose)
-        self.settings_ = settings = clone_project(self, settings)  # habits: a clone's own project folder
-        xs, ys, validation = self._raw_inputs(x, y, validation_data)
-        record_features(self, xs)  # habits: n_features_in_, feature_names_in_
-        data = prepare_data(self.graph_, xs, ys, validation, validation_split, seed=settings.seed or 0)
+        settings = clone_project(self, check_settings(self, epochs=epochs, batch_size=batch_size, verbose=verbose))
+        self.settings_ = settings  # clone_project: a scikit-learn clone's own project folder (habits)
+        data = self._prepare(x, y, validation_data, validation_split, settings.seed or 0, sample_weight, class_weight)
         self.project_ = Project(settings.directory, settings.project_name, overwrite=settings.overwrite)
         budget = Budget.plan(started, settings, data.n_tr, data.n_va, lazy=is_lazy(data.arrays_tr))
         run = self._trial_run(settings, data, callbacks)
@@ -262,7 +279,7 @@ class AutoModel(EstimatorMixin):
         self.tuner_ = bind_tuner(self.tuner, self)[0]
         best = best_trial(self.study_, run)
         members = select_members(self.study_, self.graph_, self.project_, data.targets_va, settings.ensemble_size,
-                                 seed=settings.seed or 0)
+                                 seed=settings.seed or 0, row_weights=data.weights_va)
         model, final = final_model(members, data, run, budget, settings.refit, settings.retrieval)
         self.predictor_ = export(self.project_.artifact_dir, model, self.graph_, data,
                                  search_info(best, settings.objective, final, type(self).__name__))

@@ -90,13 +90,14 @@ def _callbacks(objective, direction, patience, deadline, reporter, state):
 def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batch_size: int | None = None,
               objective: str = "val_loss", callbacks: list | None = None, deadline: float | None = None,
               reporter: Callable[[int, float], bool] | None = None, patience: int | None = None,
-              verbose: int = 0) -> TrainResult:
+              verbose: int = 0, sample_weight=None) -> TrainResult:
     """Fit ``model`` and return how it went; the model keeps its best weights.
 
     With ``epochs=None`` training runs until early stopping on ``objective``
     (patience grows gently with the data's size), the ``deadline`` (a
     ``time.time()``), or 1000 epochs. Without validation data it runs
-    ``epochs`` epochs (a refit).
+    ``epochs`` epochs (a refit). ``sample_weight`` weights the training rows' loss; ``validation_data`` may
+    be ``(x, y, weights)`` (Keras' form) to weight the validation loss.
 
     Example:
         >>> import numpy as np, keras
@@ -119,6 +120,9 @@ def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batc
     all_callbacks = _callbacks(objective, direction, patience, deadline, reporter, state) + list(callbacks or [])
     t0 = time.time()
     if is_lazy(x) or (validation_data is not None and is_lazy(validation_data[0])):
+        if sample_weight is not None or (validation_data is not None and len(validation_data) == 3):
+            raise ValueError("sample_weight and class_weight are not supported for inputs read from disk on "
+                             "demand (image files); load the images into an array to weight them.")
         # Inputs read on demand (LazyRows, e.g. image files): index batches, never the whole input in RAM.
         from autodeep.train.batches import row_batches
 
@@ -127,7 +131,8 @@ def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batc
             validation_data = row_batches(*validation_data, batch_size=batch_size)
         batch_size = None
     history = model.fit(x, y, validation_data=validation_data, epochs=max_epochs, batch_size=batch_size,
-                        callbacks=all_callbacks, verbose=verbose, shuffle=batch_size is not None)
+                        callbacks=all_callbacks, verbose=verbose, shuffle=batch_size is not None,
+                        sample_weight=sample_weight)
     seconds = time.time() - t0
     logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if "loss" in logs and logs["loss"] and not math.isfinite(logs["loss"][-1]):
