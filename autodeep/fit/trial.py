@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+from autodeep.fit.metrics import trial_score
 from autodeep.fit.weights import weighted_validation
 from autodeep.graph import Graph, HyperParameters, as_list
 from autodeep.search import TrialPruned
@@ -61,6 +62,8 @@ class TrialRun:
     max_model_size: int | None = None
     weights_tr: object = None  # each training / validation row's weight (autodeep.fit.weights); None: unweighted
     weights_va: object = None
+    metric: object = None  # an autodeep.fit.metrics.Metric scoring the validation predictions (objective= gave it)
+    decision_threshold: object = "auto"  # AutoModel's setting: the metric's threshold on a binary head
     warned_unused: bool = field(default=False, repr=False)
 
     def fixed(self, hp: HyperParameters) -> HyperParameters:
@@ -89,10 +92,14 @@ class TrialRun:
             result = fit_model(model, self.arrays_tr, self.targets_tr, sample_weight=self.weights_tr,
                                validation_data=weighted_validation((self.arrays_va, self.targets_va), self.weights_va),
                                epochs=self.epochs, batch_size=self.batch_size, objective=self.objective,
-                               callbacks=self.callbacks, deadline=deadline, reporter=reporter, patience=self.patience)
+                               callbacks=self.callbacks, deadline=deadline, patience=self.patience,
+                               reporter=None if self.metric else reporter)  # pruning reads Keras' objective
             if result.stopped == "pruned":
                 raise TrialPruned()
             predictions = predict_model(model, self.arrays_va, batch_size=1024)
+            if self.metric is not None:
+                result.score = trial_score(self.metric, self.graph.heads, self.targets_va, as_list(predictions),
+                                           self.weights_va, number, self.decision_threshold)
             attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                      "fit_seconds": result.seconds, "stopped": result.stopped, "params": size}
             self.project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},

@@ -21,6 +21,7 @@ from autodeep.fit.budget import Budget
 from autodeep.fit.export import done_line, export, search_info
 from autodeep.fit.final import final_model
 from autodeep.fit.members import select_members
+from autodeep.fit.metrics import Metric, check_decision_threshold, decision_thresholds, keras_objective, objective_name
 from autodeep.fit.prepare import prepare_data
 from autodeep.fit.search import best_trial, make_searcher, run_search
 from autodeep.fit.settings import Settings, check_settings
@@ -68,7 +69,10 @@ class AutoModel(EstimatorMixin):
         project_name: Folder name under ``directory`` for the study, trials and export.
         max_trials: Number of trials to finish (an interrupted search resumes and counts earlier ones).
         directory: Parent folder of the project (``./autodeep_runs`` by default).
-        objective: Validation metric to optimise, e.g. ``"val_loss"`` (default) or ``"val_accuracy"``.
+        objective: Validation metric to optimise: a Keras log name such as ``"val_loss"`` (default) or
+            ``"val_accuracy"``; a name computed on the validation predictions (``"auc"``, ``"f1"``,
+            ``"balanced_accuracy"``, ``"log_loss"``, ``"accuracy"``, ``"rmse"``, ``"mae"``, ``"r2"``, ``"mape"``); or
+            ``ak.Metric(fn, direction="max")`` for any ``fn(y_true, y_pred)`` (see ``autodeep.fit.metrics``).
         tuner: ``"greedy"`` (default), ``"bayesian"``, ``"tpe"``, ``"random"`` or ``"hyperband"``; or AutoKeras'
             ``ak.Greedy``, ``ak.BayesianOptimization``, ``ak.Hyperband``, ``ak.RandomSearch`` (class or instance).
         overwrite: Start afresh; ``False`` resumes the study found in the project folder.
@@ -101,6 +105,9 @@ class AutoModel(EstimatorMixin):
         class_weight: ``"balanced"`` or ``{label: weight}``: weights of the rows of each class of the first
             single-label classification head, multiplied with ``fit``'s ``sample_weight`` (see
             ``autodeep.fit.weights``); ``fit(class_weight=...)``, Keras' place for it, overrides it for one fit.
+        decision_threshold: ``"auto"`` (default): a binary head's threshold is tuned on the validation rows when
+            the objective needs labels (``"f1"``, ``"balanced_accuracy"``, ``"accuracy"``); a number fixes it;
+            ``None`` keeps 0.5. ``predict`` uses it, ``predict_proba`` is unchanged, the manifest records it.
         hyperparameters: Values fixed in every trial, by full name (``{"dense_block_1/num_layers": 1}``; a
             dict, or an object with ``.values`` such as a KerasTuner ``HyperParameters``); the names are
             those of ``tuner_results``. A name the default configuration does not use is warned about.
@@ -129,7 +136,8 @@ class AutoModel(EstimatorMixin):
                  overwrite: bool = False, seed: int | None = None, max_model_size: int | None = None,
                  time_limit: float | None = None, refit: bool = True, storage: str | None = None,
                  max_consecutive_failures: int = 3, ensemble_size: int = 5, verbose: int = 1, n_workers: int = 1,
-                 hyperparameters=None, bagging_folds="auto", retrieval="auto", class_weight=None, **kwargs):
+                 hyperparameters=None, bagging_folds="auto", retrieval="auto", class_weight=None,
+                 decision_threshold="auto", **kwargs):
         check_keywords(f"{type(self).__name__}()", kwargs, parameter_names(type(self), "__init__"),
                        IGNORED_ARGUMENTS)
         self.inputs = inputs  # as given (scikit-learn's rule); as_list where used
@@ -153,6 +161,7 @@ class AutoModel(EstimatorMixin):
         self.bagging_folds = bagging_folds
         self.retrieval = retrieval
         self.class_weight = class_weight
+        self.decision_threshold = decision_threshold
 
     # -- graph ---------------------------------------------------------------
     def _initial_configs(self, graph: Graph, specs: dict) -> list[dict]:
@@ -239,12 +248,14 @@ class AutoModel(EstimatorMixin):
     def _trial_run(self, settings: Settings, data, callbacks) -> TrialRun:
         """What every trial of this search reads (and all a worker process receives of it)."""
         return TrialRun(self.graph_, data.specs, settings.hyperparameters, data.arrays_tr, data.targets_tr,
-                        data.arrays_va, data.targets_va, self.project_, objective=settings.objective,
+                        data.arrays_va, data.targets_va, self.project_, objective=keras_objective(settings.objective),
                         epochs=settings.epochs, batch_size=settings.batch_size, callbacks=callbacks,
                         patience=early_stopping_patience(getattr(self, "patience", None), self.graph_,
                                                          settings.epochs),
                         seed=settings.seed, max_model_size=settings.max_model_size, weights_tr=data.weights_tr,
-                        weights_va=data.weights_va)
+                        weights_va=data.weights_va,
+                        metric=settings.objective if isinstance(settings.objective, Metric) else None,
+                        decision_threshold=check_decision_threshold(self.decision_threshold))
 
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int | None = None, callbacks=None,
             validation_split: float = 0.2, validation_data=None, verbose: int | None = None, sample_weight=None,
@@ -279,13 +290,20 @@ class AutoModel(EstimatorMixin):
         self.tuner_ = bind_tuner(self.tuner, self)[0]
         best = best_trial(self.study_, run)
         members = select_members(self.study_, self.graph_, self.project_, data.targets_va, settings.ensemble_size,
-                                 seed=settings.seed or 0, row_weights=data.weights_va)
+                                 seed=settings.seed or 0, row_weights=data.weights_va, metric=run.metric)
         model, final = final_model(members, data, run, budget, settings.refit, settings.retrieval)
-        self.predictor_ = export(self.project_.artifact_dir, model, self.graph_, data,
-                                 search_info(best, settings.objective, final, type(self).__name__))
+        self.predictor_ = self._export(settings, data, members, model, best, final)
         if settings.verbose:
-            print(done_line(started, best, settings.objective, final, self.project_.artifact_dir), flush=True)
+            print(done_line(started, best, objective_name(settings.objective), final, self.project_.artifact_dir),
+                  flush=True)
         return self
+
+    def _export(self, settings: Settings, data, members: list, model, best, final: dict) -> Predictor:
+        """Export ``model`` with each binary head's decision threshold (``autodeep.fit.metrics``)."""
+        thresholds = decision_thresholds(self.decision_threshold, settings.objective, self.graph_, members,
+                                         self.project_, data)
+        info = search_info(best, objective_name(settings.objective), final, type(self).__name__)
+        return export(self.project_.artifact_dir, model, self.graph_, data, info, thresholds=thresholds)
 
     # -- after fit -----------------------------------------------------------
     def _require_fitted(self) -> Predictor:
