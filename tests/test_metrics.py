@@ -95,3 +95,13 @@ def test_bad_objective_and_threshold_are_named(rare, tmp_path, arguments, messag
 def test_metric_checks_its_arguments():
     with pytest.raises(ValueError, match="Metric direction must be 'max' or 'min'; received 'up'"):
         ak.Metric(f1_score, direction="up")
+
+
+def test_metrics_use_the_row_weights_when_their_function_takes_them():
+    from autodeep.fit.metrics import METRICS
+
+    y, p = np.array([0, 1, 1]), np.array([[0.2], [0.7], [0.1]])
+    assert METRICS["f1"](y, p, "binary") == pytest.approx(2 / 3)
+    assert METRICS["f1"](y, p, "binary", weights=np.array([1.0, 1.0, 0.0])) == pytest.approx(1.0)
+    plain = ak.Metric(lambda t, q: float(np.mean(t == q)), direction="max", name="acc")
+    assert plain(y, p, "binary", weights=np.array([1.0, 1.0, 0.0])) == pytest.approx(2 / 3)  # takes no weights

@@ -64,7 +64,7 @@ class Metric:
         """The metric of a head's encoded targets ``y`` and raw outputs ``predictions``."""
         y_true, y_pred = _inputs(np.asarray(y), np.asarray(predictions, dtype="float64"), target_format,
                                  self.needs, threshold)
-        if weights is not None:
+        if weights is not None and _takes_sample_weight(self.fn):
             return float(self.fn(y_true, y_pred, sample_weight=np.asarray(weights, dtype="float64")))
         return float(self.fn(y_true, y_pred))
 
@@ -80,6 +80,16 @@ class Metric:
             return None
         sign = -1.0 if self.direction == "max" else 1.0
         return lambda y, p: sign * self(y, p, target_format)
+
+
+def _takes_sample_weight(fn) -> bool:
+    import inspect
+
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+    return any(p.name == "sample_weight" or p.kind == p.VAR_KEYWORD for p in parameters)
 
 
 def _inputs(y, p, target_format: str, needs: str, threshold: float):
