@@ -105,3 +105,17 @@ def test_metrics_use_the_row_weights_when_their_function_takes_them():
     assert METRICS["f1"](y, p, "binary", weights=np.array([1.0, 1.0, 0.0])) == pytest.approx(1.0)
     plain = ak.Metric(lambda t, q: float(np.mean(t == q)), direction="max", name="acc")
     assert plain(y, p, "binary", weights=np.array([1.0, 1.0, 0.0])) == pytest.approx(2 / 3)  # takes no weights
+
+
+def test_metrics_by_name_and_callables_are_computed_for_the_leaderboard(rare, tmp_path):
+    (x, y), (x_val, y_val) = rare
+    positives = ak.Metric(lambda t, p: float(np.sum(p)), direction="max", name="positives")
+    clf = ak.StructuredDataClassifier(directory=str(tmp_path), metrics=["f1", "auc", positives], **FAST)
+    clf.fit(x, y, validation_data=(x_val, y_val))
+    row = clf.tuner_results.iloc[0]
+    proba = clf.predict_proba(x_val)[:, 1]
+    assert row["user_attrs_val_f1"] == pytest.approx(f1_score(y_val, proba >= 0.5), abs=1e-6)
+    assert row["user_attrs_val_positives"] == float(np.sum(proba >= 0.5))
+    from sklearn.metrics import roc_auc_score
+
+    assert row["user_attrs_val_auc"] == pytest.approx(roc_auc_score(y_val, proba), abs=1e-6)

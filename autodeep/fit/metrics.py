@@ -68,6 +68,8 @@ class Metric:
             return float(self.fn(y_true, y_pred, sample_weight=np.asarray(weights, dtype="float64")))
         return float(self.fn(y_true, y_pred))
 
+    on_predictions = True  # computed by autodeep on the validation predictions, never compiled into Keras
+
     @property
     def threshold_dependent(self) -> bool:
         return self.needs == "label"
@@ -274,3 +276,22 @@ def decision_thresholds(setting, objective, graph, members: list, project, data)
         y, p, _ = first_head(data.targets_va, predictions, graph.heads)
         thresholds[0] = best_threshold(objective, y, p, data.weights_va)
     return thresholds
+
+
+def report_metrics(heads) -> list[Metric]:
+    """The first head's ``metrics=`` entries computed on the validation predictions: ``ak.Metric`` objects
+    and ``METRICS``' names (the names Keras also knows, such as ``"auc"``, are computed by Keras too)."""
+    found = []
+    for m in heads[0].get_metrics():
+        if isinstance(m, Metric):
+            found.append(m)
+        elif isinstance(m, str) and m in METRICS:
+            found.append(METRICS[m])
+    return found
+
+
+def metric_attributes(metrics: list, heads, targets, predictions: list, weights, trial: int) -> dict:
+    """``{"val_<name>": value}`` of ``metrics`` on trial ``trial``'s validation predictions (the leaderboard's
+    columns; a binary head's label metrics at 0.5)."""
+    return {f"val_{m.name}": trial_score(m, heads, targets, predictions, weights, trial, threshold=None)
+            for m in metrics}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
-from autodeep.fit.metrics import trial_score
+from autodeep.fit.metrics import metric_attributes, trial_score
 from autodeep.fit.weights import weighted_validation
 from autodeep.graph import Graph, HyperParameters, as_list
 from autodeep.search import TrialPruned
@@ -64,6 +64,7 @@ class TrialRun:
     weights_va: object = None
     metric: object = None  # an autodeep.fit.metrics.Metric scoring the validation predictions (objective= gave it)
     decision_threshold: object = "auto"  # AutoModel's setting: the metric's threshold on a binary head
+    report: list = field(default_factory=list)  # the head's metrics= computed on the validation predictions
     warned_unused: bool = field(default=False, repr=False)
 
     def fixed(self, hp: HyperParameters) -> HyperParameters:
@@ -101,7 +102,9 @@ class TrialRun:
                 result.score = trial_score(self.metric, self.graph.heads, self.targets_va, as_list(predictions),
                                            self.weights_va, number, self.decision_threshold)
             attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-                     "fit_seconds": result.seconds, "stopped": result.stopped, "params": size}
+                     "fit_seconds": result.seconds, "stopped": result.stopped, "params": size,
+                     **metric_attributes(self.report, self.graph.heads, self.targets_va, as_list(predictions),
+                                         self.weights_va, number)}
             self.project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
                                     model=model, val_predictions=as_list(predictions))
             return result.score, attrs

@@ -21,7 +21,8 @@ from autodeep.fit.budget import Budget
 from autodeep.fit.export import done_line, export, search_info
 from autodeep.fit.final import final_model
 from autodeep.fit.members import select_members
-from autodeep.fit.metrics import Metric, check_decision_threshold, decision_thresholds, keras_objective, objective_name
+from autodeep.fit.metrics import (Metric, check_decision_threshold, decision_thresholds, keras_objective,
+                                  objective_name, report_metrics)
 from autodeep.fit.prepare import prepare_data
 from autodeep.fit.search import best_trial, make_searcher, run_search
 from autodeep.fit.settings import Settings, check_settings
@@ -255,7 +256,8 @@ class AutoModel(EstimatorMixin):
                         seed=settings.seed, max_model_size=settings.max_model_size, weights_tr=data.weights_tr,
                         weights_va=data.weights_va,
                         metric=settings.objective if isinstance(settings.objective, Metric) else None,
-                        decision_threshold=check_decision_threshold(self.decision_threshold))
+                        decision_threshold=check_decision_threshold(self.decision_threshold),
+                        report=report_metrics(self.graph_.heads))
 
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int | None = None, callbacks=None,
             validation_split: float = 0.2, validation_data=None, verbose: int | None = None, sample_weight=None,
