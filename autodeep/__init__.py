@@ -35,6 +35,11 @@ __all__ = ["AutoModel", "Block", "ClassificationHead", "DenseBlock", "Head", "Hy
            "Node", "Predictor", "RegressionHead", "StructuredDataBlock", "StructuredDataClassifier",
            "StructuredDataInput", "StructuredDataRegressor", "datasets", "load_model"]
 
+# scikit-learn habits: objectives computed on the validation predictions (habits, issue 20)
+from autodeep.fit.metrics import Metric  # noqa: E402
+
+__all__ += ["Metric"]
+
 # Images
 from autodeep.blocks import (  # noqa: E402
     ConvBlock,

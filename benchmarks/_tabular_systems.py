@@ -14,8 +14,8 @@ import tempfile
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_squared_error, r2_score, roc_auc_score
 
-SYSTEMS = ("autodeep", "flaml", "lightgbm")
-TIME_LIMITED = ("autodeep", "flaml")  # LightGBM runs its defaults, no search
+SYSTEMS = ("autodeep", "autodeep_f1", "flaml", "lightgbm")
+TIME_LIMITED = ("autodeep", "autodeep_f1", "flaml")  # LightGBM runs its defaults, no search
 METRICS = {"binary": ("auc", "f1"), "multiclass": ("accuracy", "log_loss"), "regression": ("rmse", "r2")}
 RANK_BY = {"binary": ("auc", True), "multiclass": ("log_loss", False), "regression": ("rmse", False)}  # higher better?
 FLAML_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
@@ -61,14 +61,14 @@ def run_flaml(task, x_train, y_train, x_test, seed, time_limit, project):
     return np.asarray(automl.classes_), np.asarray(automl.predict_proba(x_test)), pred, detail
 
 
-def run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project):
+def run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project, objective="val_loss"):
     """autodeep's StructuredDataClassifier / StructuredDataRegressor on the raw frame, in a throwaway directory."""
     import autodeep as ak
 
     cls = ak.StructuredDataRegressor if task == "regression" else ak.StructuredDataClassifier
     with tempfile.TemporaryDirectory(prefix="autodeep_bench_") as tmp:
         model = cls(time_limit=time_limit, max_trials=1000, seed=seed, directory=tmp, project_name=project,
-                    overwrite=True, verbose=0)
+                    overwrite=True, verbose=0, objective=objective)
         model.fit(x_train, y_train)
         pred = np.asarray(model.predict(x_test)).ravel()
         detail = autodeep_detail(model)
@@ -77,11 +77,20 @@ def run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project):
         return np.asarray(model.classes_), np.asarray(model.predict_proba(x_test)), pred, detail
 
 
+def run_autodeep_f1(task, x_train, y_train, x_test, seed, time_limit, project):
+    """autodeep with ``objective="f1"`` on binary tasks: trials ranked by F1 at their tuned threshold, and
+    ``predict`` at the threshold tuned on the validation rows (``decision_threshold="auto"``); AUC still comes
+    from ``predict_proba``. Other tasks: autodeep's default objective."""
+    objective = "f1" if task == "binary" else "val_loss"
+    return run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project, objective=objective)
+
+
 def autodeep_detail(model) -> str:
     """Trials finished, ensemble members (how many were bagged, refit or kept as trained), and each head's
     neighbour-blend decision."""
     trials = model.tuner_results
     final = model.predictor_.manifest["info"]["final"]
+    threshold = model.predictor_.manifest["outputs"][0].get("threshold")
     blends = []
     for b in final.get("retrieval") or []:
         gain = b.get("held_out_gain")
@@ -90,10 +99,11 @@ def autodeep_detail(model) -> str:
     kinds = final.get("member_kinds") or []
     how = ", ".join(f"{k} {kinds.count(k)}" for k in dict.fromkeys(kinds)) or final.get("kind")
     return (f"{(trials['state'] == 'COMPLETE').sum()}/{len(trials)} trials, {len(final.get('members', []))} "
-            f"members ({how})" + "".join(f", {b}" for b in blends))
+            f"members ({how})" + "".join(f", {b}" for b in blends)
+            + (f", threshold {threshold:.3f}" if threshold is not None else ""))
 
 
-RUNNERS = {"autodeep": run_autodeep, "flaml": run_flaml, "lightgbm": run_lightgbm}
+RUNNERS = {"autodeep": run_autodeep, "autodeep_f1": run_autodeep_f1, "flaml": run_flaml, "lightgbm": run_lightgbm}
 
 
 def score(task, y_test, classes, proba, pred) -> dict:

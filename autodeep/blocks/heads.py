@@ -53,9 +53,9 @@ class _MemberAware:
 
     def compiled_metrics(self) -> list:
         if not self.members:
-            return self.get_metrics()
+            return self.keras_metrics()
         return [MemberMetric(ACCURACY[self.target_format], name=m) if m in ("accuracy", "acc")
-                else MemberMetric(m) for m in self.get_metrics()]
+                else MemberMetric(m) for m in self.keras_metrics()]
 
 
 class ClassificationHead(_MemberAware, Head):

@@ -79,7 +79,7 @@ def greedy_selection(predictions: Sequence[Sequence[np.ndarray]], score: Callabl
 
 def bootstrap_selection(predictions: Sequence[Sequence[np.ndarray]], targets: Sequence[np.ndarray],
                         losses: Sequence[Callable[[np.ndarray, np.ndarray], float]], max_size: int = 5,
-                        bags: int = 20, seed: int = 0) -> dict[int, float]:
+                        bags: int = 20, seed: int = 0, weights: np.ndarray | None = None) -> dict[int, float]:
     """Greedy selection repeated on bootstrap resamples of the validation rows, the weightings averaged.
 
     One greedy pass on a few hundred validation rows fits their noise: it picks the few trials that happen
@@ -94,6 +94,8 @@ def bootstrap_selection(predictions: Sequence[Sequence[np.ndarray]], targets: Se
         max_size: Most picks of each greedy pass.
         bags: Bootstrap resamples.
         seed: Seed of the resampling.
+        weights: Each validation row's weight (``fit(sample_weight=)``, ``class_weight``): rows are resampled in
+            proportion to it, so each loss sees a weighted sample (None: every row alike).
 
     Example:
         >>> y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
@@ -112,9 +114,10 @@ def bootstrap_selection(predictions: Sequence[Sequence[np.ndarray]], targets: Se
     predictions = [[np.asarray(p) for p in preds] for preds in predictions]
     n_rows = len(targets[0])
     rng = np.random.default_rng(seed)
+    chance = None if weights is None else np.asarray(weights, dtype="float64") / np.sum(weights)
     totals: dict[int, float] = {}
     for _ in range(bags):
-        rows = rng.integers(0, n_rows, n_rows)
+        rows = rng.choice(n_rows, n_rows, p=chance) if chance is not None else rng.integers(0, n_rows, n_rows)
         ys = [t[rows] for t in targets]
         resampled = [[p[rows] for p in preds] for preds in predictions]
         chosen = greedy_selection(resampled, lambda outs: sum(f(y, o) for f, y, o in zip(losses, ys, outs)),

@@ -44,7 +44,8 @@ def save_artifact(path, model, inputs: list[dict], outputs: list[dict], info: di
     """Write an artifact folder atomically (a crash leaves the previous export intact).
 
     ``inputs``: per input ``{"name", "kind", "preprocessor": obj}``; ``outputs``: per head
-    ``{"name", "task", "codec": TargetCodec, "target_format", "num_classes"}``.
+    ``{"name", "task", "codec": TargetCodec, "target_format", "num_classes", "threshold"}`` (``threshold``: a binary
+    head's decision threshold, None for 0.5).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,7 +58,8 @@ def save_artifact(path, model, inputs: list[dict], outputs: list[dict], info: di
                     "preprocessor": {"class": type(i["preprocessor"]).__name__,
                                      "config": i["preprocessor"].get_config()}} for i in inputs],
         "outputs": [{"name": o["name"], "task": o["task"], "codec": o["codec"].get_config(),
-                     "target_format": o["target_format"], "num_classes": o.get("num_classes")} for o in outputs],
+                     "target_format": o["target_format"], "num_classes": o.get("num_classes"),
+                     "threshold": o.get("threshold")} for o in outputs],
         "model": {"file": MODEL_FILE, "sha256": _sha256(staging / MODEL_FILE)},
         "info": info or {},
     }
@@ -176,8 +178,11 @@ class Predictor:
 
     # -- public --------------------------------------------------------------
     def predict(self, x, batch_size: int | None = None, **kwargs):
-        """Predictions in the user's terms: original class labels, or values in the target's units."""
-        return self._unwrap([c.decode(o) for c, o in zip(self.codecs, self._raw_outputs(x, batch_size))])
+        """Predictions in the user's terms: original class labels (a binary head's decided at its manifest's
+        ``threshold`` when it has one), or values in the target's units."""
+        outputs = self._raw_outputs(x, batch_size)
+        return self._unwrap([_decode(c, o, entry.get("threshold"))
+                             for c, o, entry in zip(self.codecs, outputs, self.manifest["outputs"])])
 
     def predict_proba(self, x, batch_size: int | None = None, **kwargs):
         """Class probabilities, ``(n, n_classes)``, columns in the order of ``classes_``."""
@@ -228,6 +233,14 @@ class Predictor:
         from autodeep.deploy.onnx_export import export_onnx
 
         return export_onnx(self, path)
+
+
+def _decode(codec: TargetCodec, output: np.ndarray, threshold: float | None):
+    """A head's labels: the codec's, or a binary head's positive class where its probability >= ``threshold``."""
+    if threshold is None:
+        return codec.decode(output)
+    positive = np.asarray(output, dtype="float64").reshape(-1) >= float(threshold)
+    return np.asarray(codec.classes_)[positive.astype("int64")]
 
 
 def _load_uncompiled(model_path: Path, manifest: dict, error: Exception):

@@ -12,6 +12,7 @@ from autodeep.fit.blend import attach_blends, choose_blends
 from autodeep.fit.budget import Budget
 from autodeep.fit.prepare import PreparedData
 from autodeep.fit.trial import TrialRun
+from autodeep.fit.weights import weighted_validation
 from autodeep.graph import HyperParameters
 from autodeep.train import fit_model, quiet_optimizer_state
 
@@ -25,10 +26,11 @@ def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget:
     graph, seed = run.graph, run.seed or 0
     keys, blends = choose_blends(retrieval, graph, data, members, run.project, seed=seed)
     x_all, y_all = data.all_rows() if refit or keys else (None, None)
+    w_all = data.all_weights() if refit else None
     folds = fold_indices(class_labels(graph, y_all), data.n_tr + data.n_va, budget.folds, seed) if budget.folds else []
     models, weights, how = [], [], []
     for i, (trial, weight) in enumerate(members):
-        bag, kind = member_models(i, trial, run, budget, refit, x_all, y_all, folds)
+        bag, kind = member_models(i, trial, run, budget, refit, x_all, y_all, folds, w_all)
         models.append(bag)
         weights += [weight / len(bag)] * len(bag)
         how.append(kind)
@@ -43,16 +45,18 @@ def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget:
 
 
 def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_all, y_all,
-                  folds: list) -> tuple[list, str]:
+                  folds: list, w_all=None) -> tuple[list, str]:
     """The models of member ``i`` and how they were made: ``"bagged"`` (fold models and the trial's own),
-    ``"refit"`` (one model on all rows) or ``"trial_weights"``."""
+    ``"refit"`` (one model on all rows) or ``"trial_weights"`` (``w_all``: the rows' weights, or None)."""
     bag = []
     for k, (fit_idx, stop_idx) in enumerate(folds):
         if not budget.fold_fits(trial):
             break
         model = build_member(run, trial, i, k + 1)
-        result = fit_model(model, take_rows(x_all, fit_idx), take_rows(y_all, fit_idx),
-                           validation_data=(take_rows(x_all, stop_idx), take_rows(y_all, stop_idx)),
+        stop = weighted_validation((take_rows(x_all, stop_idx), take_rows(y_all, stop_idx)),
+                                   None if w_all is None else w_all[stop_idx])
+        result = fit_model(model, take_rows(x_all, fit_idx), take_rows(y_all, fit_idx), validation_data=stop,
+                           sample_weight=None if w_all is None else w_all[fit_idx],
                            epochs=run.epochs, batch_size=run.batch_size, objective=run.objective,
                            callbacks=run.callbacks, deadline=budget.deadline, patience=run.patience)
         if result.stopped == "deadline":
@@ -63,7 +67,7 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
     if refit and budget.refit_fits(trial):
         model = build_member(run, trial, i, 0)
         fit_model(model, x_all, y_all, epochs=int(trial.user_attrs.get("best_epoch", 1)), batch_size=run.batch_size,
-                  objective=run.objective, callbacks=run.callbacks, deadline=budget.deadline)
+                  objective=run.objective, callbacks=run.callbacks, deadline=budget.deadline, sample_weight=w_all)
         return [model], "refit"
     return [trial_model(run, trial, i)], "trial_weights"
 

@@ -20,9 +20,11 @@ def completed_trials(study) -> list:
 
 
 def select_members(study, graph: Graph, project: Project, targets_va, ensemble_size: int,
-                   seed: int = 0) -> list[tuple]:
+                   seed: int = 0, row_weights=None, metric=None) -> list[tuple]:
     """``[(trial, weight)]``, heaviest first, of the trials to export (the best trial alone when
-    ``ensemble_size`` is 1 or fewer than two trials have their predictions and weights on disk)."""
+    ``ensemble_size`` is 1 or fewer than two trials have their predictions and weights on disk);
+    ``row_weights``: the validation rows' weights (``autodeep.fit.weights``), or None; ``metric``: the objective's
+    ``Metric`` ranks the first head's ensembles (None: each head's validation loss)."""
     import optuna
 
     best = study.best_trial
@@ -40,7 +42,9 @@ def select_members(study, graph: Graph, project: Project, targets_va, ensemble_s
         return [(best, 1.0)]
     ys = [targets_va[h.name] for h in graph.heads] if isinstance(targets_va, dict) else [targets_va]
     losses = [validation_loss(h.target_format) for h in graph.heads]
-    weights = bootstrap_selection(predictions, ys, losses, max_size=ensemble_size, seed=seed)
+    if metric is not None:
+        losses[0] = metric.loss(graph.heads[0].target_format) or losses[0]
+    weights = bootstrap_selection(predictions, ys, losses, max_size=ensemble_size, seed=seed, weights=row_weights)
     return sorted(((candidates[i], w) for i, w in weights.items()), key=lambda m: -m[1])
 
 

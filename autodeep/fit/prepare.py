@@ -13,6 +13,7 @@ import pandas as pd
 from autodeep.data import TargetCodec, check_lengths, train_validation_split
 from autodeep.data.checks import check_fraction
 from autodeep.data.rows import concat_rows, take_rows
+from autodeep.fit.weights import check_class_weight, check_sample_weight, first_class_labels, row_weights
 from autodeep.graph import Graph
 from autodeep.modalities import preprocessor_for
 
@@ -32,6 +33,8 @@ class PreparedData:
     targets_va: object
     raw_train: tuple = field(default=(), repr=False)       # (raw inputs, raw targets) of the training rows
     raw_validation: tuple = field(default=(), repr=False)  # and of the validation rows, for the report
+    weights_tr: np.ndarray | None = None  # each row's weight (autodeep.fit.weights), None: unweighted
+    weights_va: np.ndarray | None = None
 
     @property
     def n_tr(self) -> int:
@@ -45,14 +48,19 @@ class PreparedData:
         """``(arrays, targets)`` of the training rows followed by the validation rows."""
         return concat_rows(self.arrays_tr, self.arrays_va), concat_rows(self.targets_tr, self.targets_va)
 
+    def all_weights(self) -> np.ndarray | None:
+        """The weights of ``all_rows()``' rows (None: unweighted)."""
+        return None if self.weights_tr is None else np.concatenate([self.weights_tr, self.weights_va])
+
 
 def prepare_data(graph: Graph, xs: list, ys: list, validation: tuple | None, validation_split: float,
-                 seed: int) -> PreparedData:
+                 seed: int, sample_weight=None, validation_weight=None, class_weight=None) -> PreparedData:
     """Prepare ``xs`` (one raw input per graph input) and ``ys`` (one target per head) for the search.
 
     ``validation`` is ``(xs, ys)`` of separate validation rows, or ``None`` to hold out ``validation_split``
     of the rows (stratified by the first single-label classification head). The heads are configured from
-    the fitted codecs (number of classes, output size).
+    the fitted codecs (number of classes, output size). ``sample_weight`` (of ``xs``' rows), ``validation_weight``
+    (of ``validation``'s) and ``class_weight`` give each row its weight (``autodeep.fit.weights``).
 
     Example:
         >>> import numpy as np, autodeep as ak
@@ -63,11 +71,13 @@ def prepare_data(graph: Graph, xs: list, ys: list, validation: tuple | None, val
         (8, 2)
     """
     n = _check_rows(xs, ys)
+    sample_weight = check_sample_weight(sample_weight, n)
     codecs = [TargetCodec(head.task).fit(t, argument="y") for head, t in zip(graph.heads, ys)]
     for head, codec in zip(graph.heads, codecs):
         head.configure(codec.meta())
     if validation is not None:
         (train_x, train_y), (val_x, val_y) = (xs, ys), validation
+        sw_tr, sw_va = sample_weight, validation_weight
     else:
         check_fraction("validation_split", validation_split)
         stratify = next((codec.encode(t) for codec, t in zip(codecs, ys)
@@ -76,11 +86,18 @@ def prepare_data(graph: Graph, xs: list, ys: list, validation: tuple | None, val
         ys = [t if isinstance(t, (pd.Series, pd.DataFrame, np.ndarray)) else np.asarray(t) for t in ys]
         train_x, val_x = [take_rows(r, train_idx) for r in xs], [take_rows(r, val_idx) for r in xs]
         train_y, val_y = [take_rows(t, train_idx) for t in ys], [take_rows(t, val_idx) for t in ys]
+        sw_tr, sw_va = (None, None) if sample_weight is None else (sample_weight[train_idx], sample_weight[val_idx])
     preprocessors = [preprocessor_for(node).fit(raw) for node, raw in zip(graph.inputs, train_x)]
-    return PreparedData(codecs, preprocessors, {node.name: p.specs() for node, p in zip(graph.inputs, preprocessors)},
+    data = PreparedData(codecs, preprocessors, {node.name: p.specs() for node, p in zip(graph.inputs, preprocessors)},
                         transform(graph, preprocessors, train_x), encode_targets(graph, codecs, train_y),
                         transform(graph, preprocessors, val_x), encode_targets(graph, codecs, val_y),
                         raw_train=(train_x, train_y), raw_validation=(val_x, val_y))
+    labels = first_class_labels(graph.heads, codecs, train_y, val_y) if class_weight is not None else None
+    data.weights_tr, data.weights_va = row_weights(
+        check_class_weight(class_weight), labels, sw_tr,
+        check_sample_weight(sw_va, data.n_va, "validation_data[2]") if validation is not None else sw_va,
+        data.n_tr, data.n_va)
+    return data
 
 
 def transform(graph: Graph, preprocessors: list, raws: list) -> dict:

@@ -7,18 +7,19 @@ import contextlib
 
 from autodeep.fit.budget import Budget
 from autodeep.fit.members import completed_trials
+from autodeep.fit.metrics import direction
 from autodeep.fit.settings import Settings
 from autodeep.fit.trial import TrialRun
 from autodeep.graph import HyperParameters
 from autodeep.search import Searcher
-from autodeep.train import free_memory, objective_direction
+from autodeep.train import free_memory
 
 
 def make_searcher(settings: Settings, trial: TrialRun, initial_configs: list[dict], study_url: str) -> Searcher:
     """The Searcher of ``settings``, trying first the tuner's ``initial_hps``, then ``initial_configs`` (the
     task's known-good configurations); its trial lines go to ``trial.progress``."""
     return Searcher(
-        tuner=settings.tuner, max_trials=settings.max_trials, direction=objective_direction(settings.objective),
+        tuner=settings.tuner, max_trials=settings.max_trials, direction=direction(settings.objective),
         storage=settings.storage or study_url, study_name=settings.project_name, seed=settings.seed,
         initial_configs=settings.initial_hps + initial_configs,
         max_consecutive_failures=settings.max_consecutive_failures, max_epochs=trial.epochs or 100,

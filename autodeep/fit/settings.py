@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autodeep.data.checks import check_int, check_number, check_str, fixed_values
-from autodeep.graph import GraphError, Input
+from autodeep.fit.metrics import check_objective
+from autodeep.graph import GraphError, Input, as_list
 from autodeep.search import resolve_tuner
 
 
@@ -20,7 +21,7 @@ class Settings:
     project_name: str
     max_trials: int
     directory: str
-    objective: str
+    objective: object  # a Keras log name, or an autodeep.fit.metrics.Metric
     tuner: str
     initial_hps: list
     hyperparameters: dict
@@ -54,12 +55,12 @@ def check_settings(model, epochs=None, batch_size=None, verbose=None) -> Setting
         Traceback (most recent call last):
         ValueError: max_trials must be an integer >= 1; received 0.
     """
-    for node in model.inputs:
+    for node in as_list(model.inputs):
         if not isinstance(node, Input):
             raise GraphError(f"inputs must be input nodes such as ak.Input(); received {node!r}.")
     project_name = check_str("project_name", model.project_name or model._default_project)
     max_trials = check_int("max_trials", model.max_trials)
-    objective = check_str("objective", model.objective)
+    objective = check_objective(model.objective)
     tuner, tuner_object = resolve_tuner(model.tuner)
     seed, hyperparameters = model.seed, model.hyperparameters
     if tuner_object is not None:

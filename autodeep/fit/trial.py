@@ -10,6 +10,8 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+from autodeep.fit.metrics import metric_attributes, trial_score
+from autodeep.fit.weights import weighted_validation
 from autodeep.graph import Graph, HyperParameters, as_list
 from autodeep.graph.describe import describe_architecture
 from autodeep.search import TrialPruned
@@ -60,6 +62,11 @@ class TrialRun:
     seed: int | None = None
     max_model_size: int | None = None
     progress: object = None  # an autodeep.search.progress.SearchProgress shown each epoch, or None
+    weights_tr: object = None  # each training / validation row's weight (autodeep.fit.weights); None: unweighted
+    weights_va: object = None
+    metric: object = None  # an autodeep.fit.metrics.Metric scoring the validation predictions (objective= gave it)
+    decision_threshold: object = "auto"  # AutoModel's setting: the metric's threshold on a binary head
+    report: list = field(default_factory=list)  # the head's metrics= computed on the validation predictions
     warned_unused: bool = field(default=False, repr=False)
 
     def fixed(self, hp: HyperParameters) -> HyperParameters:
@@ -85,17 +92,22 @@ class TrialRun:
             size = model.count_params()
             if self.max_model_size and size > self.max_model_size:
                 raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
-            result = fit_model(model, self.arrays_tr, self.targets_tr,
-                               validation_data=(self.arrays_va, self.targets_va), epochs=self.epochs,
-                               batch_size=self.batch_size, objective=self.objective,
-                               callbacks=self.trial_callbacks(number),
-                               deadline=deadline, reporter=reporter, patience=self.patience)
+            result = fit_model(model, self.arrays_tr, self.targets_tr, sample_weight=self.weights_tr,
+                               validation_data=weighted_validation((self.arrays_va, self.targets_va), self.weights_va),
+                               epochs=self.epochs, batch_size=self.batch_size, objective=self.objective,
+                               callbacks=self.trial_callbacks(number), deadline=deadline, patience=self.patience,
+                               reporter=None if self.metric else reporter)  # pruning reads Keras' objective
             if result.stopped == "pruned":
                 raise TrialPruned()
             predictions = predict_model(model, self.arrays_va, batch_size=1024)
+            if self.metric is not None:
+                result.score = trial_score(self.metric, self.graph.heads, self.targets_va, as_list(predictions),
+                                           self.weights_va, number, self.decision_threshold)
             attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                      "fit_seconds": result.seconds, "stopped": result.stopped, "params": size,
-                     "architecture": describe_architecture(hp.values)}  # shown by optuna-dashboard too
+                     "architecture": describe_architecture(hp.values),  # shown by optuna-dashboard too
+                     **metric_attributes(self.report, self.graph.heads, self.targets_va, as_list(predictions),
+                                         self.weights_va, number)}
             self.project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
                                     model=model, val_predictions=as_list(predictions), history=result.history)
             return result.score, attrs

@@ -103,4 +103,24 @@ class Head(Block):
 
     def compiled_metrics(self) -> list:
         """The metrics ``compile`` gets for the model built last."""
-        return self.get_metrics()
+        return self.keras_metrics()
+
+    def keras_metrics(self) -> list:
+        """``get_metrics()`` less those Keras does not compute: an ``ak.Metric`` or a name only autodeep knows
+        (``"f1"``, ``"r2"``, ...), computed on each trial's validation predictions instead
+        (``autodeep.fit.metrics``)."""
+        return [m for m in self.get_metrics() if not _computed_by_autodeep(m)]
+
+
+def _computed_by_autodeep(metric) -> bool:
+    import keras
+
+    if getattr(metric, "on_predictions", False):
+        return True
+    if not isinstance(metric, str):
+        return False
+    try:
+        keras.metrics.get(metric)
+    except ValueError:
+        return True
+    return False

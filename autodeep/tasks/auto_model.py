@@ -21,10 +21,13 @@ from autodeep.fit.budget import Budget
 from autodeep.fit.export import done_line, export, search_info
 from autodeep.fit.final import final_model
 from autodeep.fit.members import select_members
+from autodeep.fit.metrics import (Metric, check_decision_threshold, decision_thresholds, keras_objective,
+                                  objective_name, report_metrics)
 from autodeep.fit.prepare import prepare_data
 from autodeep.fit.search import best_trial, make_searcher, run_search
 from autodeep.fit.settings import Settings, check_settings
 from autodeep.fit.trial import TrialRun, early_stopping_patience
+from autodeep.fit.weights import split_validation_data
 from autodeep.graph import Graph, GraphError, Head, as_list
 from autodeep.graph.block import snake_case
 from autodeep.graph.wiring import attach_heads
@@ -33,13 +36,14 @@ from autodeep.search import bind_tuner
 from autodeep.search.progress import SearchProgress
 from autodeep.report import record
 from autodeep.storage import Project
+from autodeep.tasks.estimator import EstimatorMixin, clone_project, record_features
 
 #: AutoKeras' constructor arguments (passed on to KerasTuner there) that are accepted and ignored.
 IGNORED_ARGUMENTS = ("distribution_strategy", "executions_per_trial", "logger", "max_consecutive_failed_trials",
                      "max_retries_per_trial", "tuner_id")
 #: AutoKeras' ``fit`` arguments (passed on to Keras' ``Model.fit`` there) that are accepted and ignored.
-IGNORED_FIT_ARGUMENTS = ("class_weight", "initial_epoch", "sample_weight", "shuffle", "steps_per_epoch",
-                         "validation_batch_size", "validation_freq", "validation_steps")
+IGNORED_FIT_ARGUMENTS = ("initial_epoch", "shuffle", "steps_per_epoch", "validation_batch_size", "validation_freq",
+                         "validation_steps")
 
 
 def parameter_names(cls, method: str) -> set[str]:
@@ -57,7 +61,7 @@ def parameter_names(cls, method: str) -> set[str]:
     return names
 
 
-class AutoModel:
+class AutoModel(EstimatorMixin):
     """Search a Keras model for the inputs and heads you wire; AutoKeras' ``AutoModel``.
 
     Args:
@@ -66,7 +70,10 @@ class AutoModel:
         project_name: Folder name under ``directory`` for the study, trials and export.
         max_trials: Number of trials to finish (an interrupted search resumes and counts earlier ones).
         directory: Parent folder of the project (``./autodeep_runs`` by default).
-        objective: Validation metric to optimise, e.g. ``"val_loss"`` (default) or ``"val_accuracy"``.
+        objective: Validation metric to optimise: a Keras log name such as ``"val_loss"`` (default) or
+            ``"val_accuracy"``; a name computed on the validation predictions (``"auc"``, ``"f1"``,
+            ``"balanced_accuracy"``, ``"log_loss"``, ``"accuracy"``, ``"rmse"``, ``"mae"``, ``"r2"``, ``"mape"``); or
+            ``ak.Metric(fn, direction="max")`` for any ``fn(y_true, y_pred)`` (see ``autodeep.fit.metrics``).
         tuner: ``"greedy"`` (default), ``"bayesian"``, ``"tpe"``, ``"random"`` or ``"hyperband"``; or AutoKeras'
             ``ak.Greedy``, ``ak.BayesianOptimization``, ``ak.Hyperband``, ``ak.RandomSearch`` (class or instance).
         overwrite: Start afresh; ``False`` resumes the study found in the project folder.
@@ -96,6 +103,12 @@ class AutoModel:
         n_workers: Processes running trials at once on this machine (``n_workers - 1`` are started, each
             with its share of the CPU threads and its own GPU when there are several); more machines join
             with ``autodeep worker --study URL`` when ``storage`` is a PostgreSQL URL (see README, *Scale*).
+        class_weight: ``"balanced"`` or ``{label: weight}``: weights of the rows of each class of the first
+            single-label classification head, multiplied with ``fit``'s ``sample_weight`` (see
+            ``autodeep.fit.weights``); ``fit(class_weight=...)``, Keras' place for it, overrides it for one fit.
+        decision_threshold: ``"auto"`` (default): a binary head's threshold is tuned on the validation rows when
+            the objective needs labels (``"f1"``, ``"balanced_accuracy"``, ``"accuracy"``); a number fixes it;
+            ``None`` keeps 0.5. ``predict`` uses it, ``predict_proba`` is unchanged, the manifest records it.
         hyperparameters: Values fixed in every trial, by full name (``{"dense_block_1/num_layers": 1}``; a
             dict, or an object with ``.values`` such as a KerasTuner ``HyperParameters``); the names are
             those of ``tuner_results``. A name the default configuration does not use is warned about.
@@ -124,11 +137,12 @@ class AutoModel:
                  overwrite: bool = False, seed: int | None = None, max_model_size: int | None = None,
                  time_limit: float | None = None, refit: bool = True, storage: str | None = None,
                  max_consecutive_failures: int = 3, ensemble_size: int = 5, verbose: int = 1, n_workers: int = 1,
-                 hyperparameters=None, bagging_folds="auto", retrieval="auto", **kwargs):
+                 hyperparameters=None, bagging_folds="auto", retrieval="auto", class_weight=None,
+                 decision_threshold="auto", **kwargs):
         check_keywords(f"{type(self).__name__}()", kwargs, parameter_names(type(self), "__init__"),
                        IGNORED_ARGUMENTS)
-        self.inputs = as_list(inputs)
-        self.outputs = as_list(outputs)
+        self.inputs = inputs  # as given (scikit-learn's rule); as_list where used
+        self.outputs = outputs
         self.project_name = project_name
         self.max_trials = max_trials
         self.directory = directory
@@ -147,6 +161,8 @@ class AutoModel:
         self.hyperparameters = hyperparameters
         self.bagging_folds = bagging_folds
         self.retrieval = retrieval
+        self.class_weight = class_weight
+        self.decision_threshold = decision_threshold
 
     # -- graph ---------------------------------------------------------------
     def _initial_configs(self, graph: Graph, specs: dict) -> list[dict]:
@@ -158,27 +174,29 @@ class AutoModel:
         """The graph searched over: the user's wiring, or default blocks between the inputs and the heads."""
         if getattr(self, "graph_", None) is not None:  # fit again: same graph, same hyperparameter names
             return self.graph_
-        if all(isinstance(o, Head) and not o.outputs for o in self.outputs):
-            wired = attach_heads(self.inputs, self.outputs)  # heads given unconnected go where the wiring ends
-            return Graph(self.inputs, wired) if wired else self._auto_wire()
+        inputs, heads = as_list(self.inputs), as_list(self.outputs)
+        if all(isinstance(o, Head) and not o.outputs for o in heads):
+            wired = attach_heads(inputs, heads)  # heads given unconnected go where the wiring ends
+            return Graph(inputs, wired) if wired else self._auto_wire()
         outputs = []
-        for out in self.outputs:
+        for out in heads:
             if isinstance(out, Head):
                 if not out.outputs:
                     raise GraphError(f"{out.name} is not connected: give either only heads (the graph is built "
                                      f"for you) or only head outputs of a graph you wired.")
                 out = out.outputs[0]
             outputs.append(out)
-        return Graph(self.inputs, outputs)
+        return Graph(inputs, outputs)
 
     def _auto_wire(self) -> Graph:
+        inputs = as_list(self.inputs)
         features = []
         counts: dict[str, int] = {}
-        for node in self.inputs:
+        for node in inputs:
             block_cls = getattr(MODALITIES.get(node.kind), "block", None)  # autodeep/modalities.py
             if block_cls is None:
                 raise GraphError(f"No default block exists for {node!r}; wire a block to it yourself.")
-            siblings = [n for n in self.inputs if n.kind == node.kind]
+            siblings = [n for n in inputs if n.kind == node.kind]
             if getattr(block_cls, "encodes_together", False) and len(siblings) > 1:
                 if node is siblings[0]:  # one block reads all inputs of this kind (sentence pairs)
                     features.append(block_cls(name=snake_case(block_cls.__name__) + "_1")(siblings))
@@ -187,8 +205,8 @@ class AutoModel:
             counts[base] = counts.get(base, 0) + 1
             features.append(block_cls(name=f"{snake_case(base)}_{counts[base]}")(node))
         merged = features[0] if len(features) == 1 else Merge(name="merge_1")(features)
-        heads = [head(merged) for head in self.outputs]
-        return Graph(self.inputs, heads)
+        heads = [head(merged) for head in as_list(self.outputs)]
+        return Graph(inputs, heads)
 
     # -- data ----------------------------------------------------------------
     def _adapt(self, x, y):
@@ -219,20 +237,39 @@ class AutoModel:
         x_val, y_val = self._adapt(*validation_data)
         return xs, ys, self._split_xy(x_val, y_val, self.graph_, argument="validation_data[0]")
 
+    def _prepare(self, x, y, validation_data, validation_split: float, settings: Settings, sample_weight,
+                 class_weight):
+        """The prepared data of ``fit``'s arguments (``autodeep.fit.prepare``), and the project folder with the
+        data recorded for the report; sets ``n_features_in_`` and ``feature_names_in_``. ``validation_data`` may
+        carry weights as its third element (Keras' form)."""
+        validation_data, validation_weight = split_validation_data(validation_data)
+        xs, ys, validation = self._raw_inputs(x, y, validation_data)
+        record_features(self, xs)
+        data = prepare_data(self.graph_, xs, ys, validation, validation_split, seed=settings.seed or 0,
+                            sample_weight=sample_weight, validation_weight=validation_weight, class_weight=class_weight)
+        self.project_ = Project(settings.directory, settings.project_name, overwrite=settings.overwrite)
+        record.save_data(self.project_, self.graph_, data, objective_name(settings.objective))
+        return data
+
     def _trial_run(self, settings: Settings, data, callbacks, started: float) -> TrialRun:
         """What every trial of this search reads (and all a worker process receives of it), with the progress
         display of a search that started at ``started``."""
-        progress = SearchProgress(settings.max_trials, settings.time_limit, settings.objective, started,
-                                  live=None if settings.verbose else False)
+        progress = SearchProgress(settings.max_trials, settings.time_limit, objective_name(settings.objective),
+                                  started, live=None if settings.verbose else False)
         return TrialRun(self.graph_, data.specs, settings.hyperparameters, data.arrays_tr, data.targets_tr,
-                        data.arrays_va, data.targets_va, self.project_, objective=settings.objective,
+                        data.arrays_va, data.targets_va, self.project_, objective=keras_objective(settings.objective),
                         epochs=settings.epochs, batch_size=settings.batch_size, callbacks=callbacks,
                         patience=early_stopping_patience(getattr(self, "patience", None), self.graph_,
                                                          settings.epochs),
-                        seed=settings.seed, max_model_size=settings.max_model_size, progress=progress)
+                        seed=settings.seed, max_model_size=settings.max_model_size, weights_tr=data.weights_tr,
+                        weights_va=data.weights_va,
+                        metric=settings.objective if isinstance(settings.objective, Metric) else None,
+                        decision_threshold=check_decision_threshold(self.decision_threshold),
+                        report=report_metrics(self.graph_.heads), progress=progress)
 
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int | None = None, callbacks=None,
-            validation_split: float = 0.2, validation_data=None, verbose: int | None = None, **kwargs):
+            validation_split: float = 0.2, validation_data=None, verbose: int | None = None, sample_weight=None,
+            **kwargs):
         """Search, refit the best model and export it; afterwards ``predict`` uses the export.
 
         Args:
@@ -242,18 +279,19 @@ class AutoModel:
             epochs: Epochs per trial; ``None`` trains with early stopping.
             callbacks: Keras callbacks added to every fit.
             validation_split: Share of the training rows held out for validation.
-            validation_data: ``(x_val, y_val)`` instead of a split.
+            validation_data: ``(x_val, y_val)`` instead of a split, or ``(x_val, y_val, val_sample_weight)``.
             verbose: Overrides the constructor's ``verbose`` for this call.
+            sample_weight: One weight >= 0 per row of ``x``: weights the training loss, the validation scores
+                and ensemble selection (``autodeep.fit.weights``).
             **kwargs: Only the Keras ``fit`` arguments in ``IGNORED_FIT_ARGUMENTS``, accepted and ignored.
         """
         started = time.time()
+        class_weight = kwargs.pop("class_weight", self.class_weight)  # Keras' fit argument, or the constructor's
         check_keywords(f"{type(self).__name__}.fit()", kwargs, parameter_names(type(self), "fit"),
                        IGNORED_FIT_ARGUMENTS)
-        self.settings_ = settings = check_settings(self, epochs=epochs, batch_size=batch_size, verbose=verbose)
-        xs, ys, validation = self._raw_inputs(x, y, validation_data)
-        data = prepare_data(self.graph_, xs, ys, validation, validation_split, seed=settings.seed or 0)
-        self.project_ = Project(settings.directory, settings.project_name, overwrite=settings.overwrite)
-        record.save_data(self.project_, self.graph_, data, settings.objective)
+        settings = clone_project(self, check_settings(self, epochs=epochs, batch_size=batch_size, verbose=verbose))
+        self.settings_ = settings  # clone_project: a scikit-learn clone's own project folder (habits)
+        data = self._prepare(x, y, validation_data, validation_split, settings, sample_weight, class_weight)
         budget = Budget.plan(started, settings, data.n_tr, data.n_va, lazy=is_lazy(data.arrays_tr))
         run = self._trial_run(settings, data, callbacks, started)
         searcher = make_searcher(settings, run, self._initial_configs(self.graph_, data.specs), self.project_.study_url)
@@ -262,15 +300,23 @@ class AutoModel:
         marks = {"started": started, "searched": time.time()}  # the phases of fit, for the report
         best = best_trial(self.study_, run)
         members = select_members(self.study_, self.graph_, self.project_, data.targets_va, settings.ensemble_size,
-                                 seed=settings.seed or 0)
+                                 seed=settings.seed or 0, row_weights=data.weights_va, metric=run.metric)
         model, final = final_model(members, data, run, budget, settings.refit, settings.retrieval)
-        marks["final"] = time.time()
-        self.predictor_ = export(self.project_.artifact_dir, model, self.graph_, data,
-                                 search_info(best, settings.objective, final, type(self).__name__))
-        record.save_timing(self.project_, marks)
+        self.predictor_ = self._export(settings, data, members, model, best, final, marks)
         if settings.verbose:
             print(done_line(started, best, settings.objective, final, self.project_.artifact_dir), flush=True)
         return self
+
+    def _export(self, settings: Settings, data, members: list, model, best, final: dict, marks: dict) -> Predictor:
+        """Export ``model`` with each binary head's decision threshold (``autodeep.fit.metrics``), and record
+        the phases of ``fit`` (``marks``) for the report."""
+        marks["final"] = time.time()
+        thresholds = decision_thresholds(self.decision_threshold, settings.objective, self.graph_, members,
+                                         self.project_, data)
+        info = search_info(best, objective_name(settings.objective), final, type(self).__name__)
+        predictor = export(self.project_.artifact_dir, model, self.graph_, data, info, thresholds=thresholds)
+        record.save_timing(self.project_, marks)
+        return predictor
 
     # -- after fit -----------------------------------------------------------
     def _require_fitted(self) -> Predictor:

@@ -54,7 +54,7 @@ class _ImageTask(AutoModel):
         return _CheckedPaths(paths), y
 
     def _head_task(self) -> str:
-        return self.outputs[0].task
+        return self.outputs.task  # the head this class built
 
     def fit(self, x=None, y=None, epochs=None, batch_size=None, callbacks=None, validation_split=0.2,
             validation_data=None, **kwargs):
@@ -105,6 +105,7 @@ class ImageClassifier(_ImageTask):
         super().__init__(head, image_size=image_size, on_error=on_error, epochs=epochs, project_name=project_name,
                          max_trials=max_trials, directory=directory, objective=objective, tuner=tuner,
                          overwrite=overwrite, seed=seed, max_model_size=max_model_size, **kwargs)
+        self.num_classes, self.multi_label, self.loss, self.metrics = num_classes, multi_label, loss, metrics
 
 
 class ImageRegressor(_ImageTask):
@@ -132,3 +133,4 @@ class ImageRegressor(_ImageTask):
         super().__init__(head, image_size=image_size, on_error=on_error, epochs=epochs, project_name=project_name,
                          max_trials=max_trials, directory=directory, objective=objective, tuner=tuner,
                          overwrite=overwrite, seed=seed, max_model_size=max_model_size, **kwargs)
+        self.output_dim, self.loss, self.metrics = output_dim, loss, metrics  # get_params (scikit-learn)

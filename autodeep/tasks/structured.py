@@ -76,6 +76,7 @@ class StructuredDataClassifier(_StructuredTask):
         super().__init__(head, column_names=column_names, column_types=column_types, project_name=project_name,
                          max_trials=max_trials, directory=directory, objective=objective, tuner=tuner,
                          overwrite=overwrite, seed=seed, max_model_size=max_model_size, epochs=epochs, **kwargs)
+        self.num_classes, self.multi_label, self.loss, self.metrics = num_classes, multi_label, loss, metrics
 
 
 class StructuredDataRegressor(_StructuredTask):
@@ -105,3 +106,4 @@ class StructuredDataRegressor(_StructuredTask):
         super().__init__(head, column_names=column_names, column_types=column_types, project_name=project_name,
                          max_trials=max_trials, directory=directory, objective=objective, tuner=tuner,
                          overwrite=overwrite, seed=seed, max_model_size=max_model_size, epochs=epochs, **kwargs)
+        self.output_dim, self.loss, self.metrics = output_dim, loss, metrics  # get_params (scikit-learn)

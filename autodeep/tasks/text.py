@@ -85,6 +85,7 @@ class TextClassifier(_TextTask):
         super().__init__(head, epochs=epochs, project_name=project_name, max_trials=max_trials, directory=directory,
                          objective=objective, tuner=tuner, overwrite=overwrite, seed=seed,
                          max_model_size=max_model_size, **kwargs)
+        self.num_classes, self.multi_label, self.loss, self.metrics = num_classes, multi_label, loss, metrics
 
 
 class TextRegressor(_TextTask):
@@ -112,3 +113,4 @@ class TextRegressor(_TextTask):
         super().__init__(head, epochs=epochs, project_name=project_name, max_trials=max_trials, directory=directory,
                          objective=objective, tuner=tuner, overwrite=overwrite, seed=seed,
                          max_model_size=max_model_size, **kwargs)
+        self.output_dim, self.loss, self.metrics = output_dim, loss, metrics  # get_params (scikit-learn)

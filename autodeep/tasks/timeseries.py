@@ -75,6 +75,7 @@ class TimeseriesForecaster(AutoModel):
         self.column_names = column_names
         self.column_types = column_types
         self.epochs = epochs
+        self.output_dim, self.loss, self.metrics, self.name = output_dim, loss, metrics, name  # get_params
         self.window_: int | None = self.lookback
 
     def _initial_configs(self, graph, specs):

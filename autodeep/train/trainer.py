@@ -90,13 +90,14 @@ def _callbacks(objective, direction, patience, deadline, reporter, state):
 def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batch_size: int | None = None,
               objective: str = "val_loss", callbacks: list | None = None, deadline: float | None = None,
               reporter: Callable[[int, float], bool] | None = None, patience: int | None = None,
-              verbose: int = 0) -> TrainResult:
+              verbose: int = 0, sample_weight=None) -> TrainResult:
     """Fit ``model`` and return how it went; the model keeps its best weights.
 
     With ``epochs=None`` training runs until early stopping on ``objective``
     (patience grows gently with the data's size), the ``deadline`` (a
     ``time.time()``), or 1000 epochs. Without validation data it runs
-    ``epochs`` epochs (a refit).
+    ``epochs`` epochs (a refit). ``sample_weight`` weights the training rows' loss; ``validation_data`` may
+    be ``(x, y, weights)`` (Keras' form) to weight the validation loss.
 
     Example:
         >>> import numpy as np, keras
@@ -119,15 +120,11 @@ def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batc
     all_callbacks = _callbacks(objective, direction, patience, deadline, reporter, state) + list(callbacks or [])
     t0 = time.time()
     if is_lazy(x) or (validation_data is not None and is_lazy(validation_data[0])):
-        # Inputs read on demand (LazyRows, e.g. image files): index batches, never the whole input in RAM.
-        from autodeep.train.batches import row_batches
-
-        x, y = row_batches(x, y, batch_size, shuffle=True), None
-        if validation_data is not None:
-            validation_data = row_batches(*validation_data, batch_size=batch_size)
+        x, y, validation_data = _lazy_batches(x, y, validation_data, batch_size, sample_weight)
         batch_size = None
     history = model.fit(x, y, validation_data=validation_data, epochs=max_epochs, batch_size=batch_size,
-                        callbacks=all_callbacks, verbose=verbose, shuffle=batch_size is not None)
+                        callbacks=all_callbacks, verbose=verbose, shuffle=batch_size is not None,
+                        sample_weight=sample_weight)
     seconds = time.time() - t0
     logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if "loss" in logs and logs["loss"] and not math.isfinite(logs["loss"][-1]):
@@ -143,6 +140,19 @@ def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batc
         state["stopped"] = "early_stopping"
     return TrainResult(score=finite[best_index], best_epoch=best_index + 1, epochs_run=epochs_run,
                        history=logs, seconds=seconds, stopped=state["stopped"])
+
+
+def _lazy_batches(x, y, validation_data, batch_size: int, sample_weight):
+    """Inputs read on demand (LazyRows, e.g. image files) as index batches, never the whole input in RAM:
+    ``(training batches, None, validation batches)``."""
+    from autodeep.train.batches import row_batches
+
+    if sample_weight is not None or (validation_data is not None and len(validation_data) == 3):
+        raise ValueError("sample_weight and class_weight are not supported for inputs read from disk on "
+                         "demand (image files); load the images into an array to weight them.")
+    if validation_data is not None:
+        validation_data = row_batches(*validation_data, batch_size=batch_size)
+    return row_batches(x, y, batch_size, shuffle=True), None, validation_data
 
 
 @contextlib.contextmanager
