@@ -25,6 +25,8 @@ import uuid
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from autodeep.graph import as_list
+
 #: Constructor arguments of ``AutoModel`` that a task class builds itself rather than takes.
 BUILT_ARGUMENTS = ("inputs", "outputs", "head")
 
@@ -131,7 +133,7 @@ class EstimatorMixin(BaseEstimator):
 
     def _estimator_kind(self) -> str | None:
         """``"classifier"`` when every head classifies, ``"regressor"`` when every head regresses, else None."""
-        tasks = {_head(o).task for o in _as_list(self.outputs)}
+        tasks = {_head(o).task for o in as_list(self.outputs)}
         return {"classification": "classifier", "regression": "regressor"}.get(tasks.pop()) if len(tasks) == 1 \
             else None
 
@@ -173,10 +175,6 @@ def _clone(value):
     from sklearn.base import clone
 
     return clone(value, safe=False)
-
-
-def _as_list(value) -> list:
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _head(output):

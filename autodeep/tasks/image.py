@@ -31,7 +31,7 @@ class _ImageTask(AutoModel):
         super().__init__(inputs=node, outputs=head, **kwargs)
 
     def _initial_configs(self, graph, specs):
-        return initial_configs(self.inputs[0], specs)
+        return initial_configs(graph.inputs[0], specs)
 
     def _adapt(self, x, y):
         if not is_path_input(x) or isinstance(x, _CheckedPaths):

@@ -20,7 +20,7 @@ class _StructuredTask(AutoModel):
         self.epochs = epochs  # default for fit(epochs=...), convenient for quick runs
 
     def _initial_configs(self, graph, specs):
-        return initial_configs(self.inputs[0], specs)
+        return initial_configs(graph.inputs[0], specs)
 
     def _adapt(self, x, y):
         if isinstance(x, (str, os.PathLike)):

@@ -29,7 +29,7 @@ class _TextTask(AutoModel):
         super().__init__(inputs=TextInput(name="text_input"), outputs=head, **kwargs)
 
     def _initial_configs(self, graph, specs):
-        return initial_configs(self.inputs[0], specs)
+        return initial_configs(graph.inputs[0], specs)
 
     def _adapt(self, x, y):
         if x is None:

@@ -79,7 +79,7 @@ class TimeseriesForecaster(AutoModel):
         self.window_: int | None = self.lookback
 
     def _initial_configs(self, graph, specs):
-        return initial_configs(self.inputs[0], specs)
+        return initial_configs(graph.inputs[0], specs)
 
     # -- data ------------------------------------------------------------------
     def _windows(self, x, y, argument: str = "x") -> tuple[np.ndarray, np.ndarray, object]:
