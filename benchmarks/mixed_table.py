@@ -133,6 +133,7 @@ def parse_args(argv=None):
                    f"${S.AUTOGLUON_PYTHON_ENV}, else {S.AUTOGLUON_PYTHON_DEFAULT})")
     C.add_io_arguments(p, "mixed_table")
     args = p.parse_args(argv)
+    args.out = C.result_path(args)
     if args.autogluon_python:
         os.environ[S.AUTOGLUON_PYTHON_ENV] = args.autogluon_python  # read by S.autogluon_python
     return args
