@@ -1,24 +1,35 @@
-"""Systems and scoring for benchmarks/tabular.py: autodeep, FLAML and LightGBM on binary, multiclass
-and regression tables.
+"""Systems and scoring for benchmarks/tabular.py: autodeep, FLAML, AutoGluon and LightGBM on binary,
+multiclass and regression tables.
 
 Every runner is ``run(task, x_train, y_train, x_test, seed, time_limit, project) -> (classes, proba, pred,
 detail)`` with task one of "binary", "multiclass", "regression"; classes and proba are None for regression;
 detail is a short note on what the system built ("" when there is nothing to say).
-A runner imports its own library, so FLAML is only imported when the flaml system is selected.
+A runner imports its own library, so FLAML is only imported when the flaml system is selected. AutoGluon runs
+in its own virtual environment (it needs pandas < 3): ``autogluon_predict`` hands it parquet files and runs
+``_autogluon_runner.py`` with that environment's python (``autogluon_python``).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import tempfile
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_squared_error, r2_score, roc_auc_score
 
-SYSTEMS = ("autodeep", "autodeep_f1", "flaml", "lightgbm")
-TIME_LIMITED = ("autodeep", "autodeep_f1", "flaml")  # LightGBM runs its defaults, no search
+SYSTEMS = ("autodeep", "autodeep_f1", "flaml", "autogluon", "lightgbm")
+TIME_LIMITED = ("autodeep", "autodeep_f1", "flaml", "autogluon")  # LightGBM runs its defaults, no search
+IN_SUBPROCESS = ("autogluon",)  # not importable here: run by another python
 METRICS = {"binary": ("auc", "f1"), "multiclass": ("accuracy", "log_loss"), "regression": ("rmse", "r2")}
 RANK_BY = {"binary": ("auc", True), "multiclass": ("log_loss", False), "regression": ("rmse", False)}  # higher better?
 FLAML_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
+AUTOGLUON_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "root_mean_squared_error"}
+AUTOGLUON_PYTHON_ENV = "AUTODEEP_AUTOGLUON_PYTHON"
+AUTOGLUON_PYTHON_DEFAULT = "/opt/autogluon-venv/bin/python"
+AUTOGLUON_RUNNER = Path(__file__).with_name("_autogluon_runner.py")
 
 
 def as_categories(x_train, x_test):
@@ -59,6 +70,55 @@ def run_flaml(task, x_train, y_train, x_test, seed, time_limit, project):
     if task == "regression":
         return None, None, pred, detail
     return np.asarray(automl.classes_), np.asarray(automl.predict_proba(x_test)), pred, detail
+
+
+def autogluon_python() -> str:
+    """The python of AutoGluon's virtual environment: $AUTODEEP_AUTOGLUON_PYTHON, else /opt/autogluon-venv/bin/python.
+
+    Raises FileNotFoundError, naming how to create it, when that file does not exist."""
+    python = os.environ.get(AUTOGLUON_PYTHON_ENV) or AUTOGLUON_PYTHON_DEFAULT
+    if not Path(python).is_file():
+        raise FileNotFoundError(f"AutoGluon's python {python!r} does not exist: create its virtual environment with "
+                                f"`bash benchmarks/setup_autogluon.sh [VENV]` and point --autogluon-python or "
+                                f"${AUTOGLUON_PYTHON_ENV} at VENV/bin/python (default {AUTOGLUON_PYTHON_DEFAULT})")
+    return python
+
+
+def autogluon_predict(task, train, test, label, time_limit):
+    """``(classes, predictions, result)`` of AutoGluon's ``TabularPredictor`` at its default preset, fit on the
+    ``train`` frame (features and the ``label`` column) for ``time_limit`` seconds, predicting the ``test`` frame's
+    features. ``predictions`` are class probabilities in the order of ``classes`` (None for regression) or the
+    regression predictions; ``result`` is the runner's summary (best model, models fitted, version, seconds)."""
+    python = autogluon_python()
+    with tempfile.TemporaryDirectory(prefix="autogluon_bench_") as tmp:
+        train.to_parquet(Path(tmp) / "train.parquet")
+        test.drop(columns=label, errors="ignore").to_parquet(Path(tmp) / "test.parquet")
+        cmd = [python, str(AUTOGLUON_RUNNER), tmp, "--label", label, "--problem-type", task,
+               "--eval-metric", AUTOGLUON_METRIC[task], "--time-limit", str(time_limit)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=4 * time_limit + 600)
+        if done.returncode:
+            raise RuntimeError(f"AutoGluon's runner exited {done.returncode}: {done.stderr.strip()[-500:]}")
+        result = json.loads((Path(tmp) / "result.json").read_text())
+        pred = np.load(Path(tmp) / "pred.npy")
+    classes = None if result["classes"] is None else np.asarray(result["classes"])
+    return classes, pred, result
+
+
+def autogluon_detail(result: dict) -> str:
+    """AutoGluon's version, best model and the models it fitted (with its own fit + predict seconds)."""
+    return (f"AutoGluon {result['version']}, best {result['best']} of {len(result['models'])}: "
+            f"{' '.join(result['models'])} ({result['seconds']:.1f} s fit + predict)")
+
+
+def run_autogluon(task, x_train, y_train, x_test, seed, time_limit, project):
+    """AutoGluon's TabularPredictor at its default preset, eval_metric roc_auc / log_loss / RMSE, in its own
+    virtual environment (``autogluon_predict``). AutoGluon seeds its models itself: ``seed`` only picks the split."""
+    label = "__label__"
+    classes, pred, result = autogluon_predict(task, x_train.assign(**{label: np.asarray(y_train)}), x_test, label,
+                                              time_limit)
+    if task == "regression":
+        return None, None, pred, autogluon_detail(result)
+    return classes, pred, classes[pred.argmax(axis=1)], autogluon_detail(result)
 
 
 def run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project, objective="val_loss"):
@@ -103,7 +163,8 @@ def autodeep_detail(model) -> str:
             + (f", threshold {threshold:.3f}" if threshold is not None else ""))
 
 
-RUNNERS = {"autodeep": run_autodeep, "autodeep_f1": run_autodeep_f1, "flaml": run_flaml, "lightgbm": run_lightgbm}
+RUNNERS = {"autodeep": run_autodeep, "autodeep_f1": run_autodeep_f1, "flaml": run_flaml, "autogluon": run_autogluon,
+           "lightgbm": run_lightgbm}
 
 
 def score(task, y_test, classes, proba, pred) -> dict:

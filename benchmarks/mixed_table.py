@@ -19,14 +19,16 @@ gets a TF-IDF branch beside the tabular one), ``no_text`` (the same table withou
 
 ``--systems`` names the systems to run: ``autodeep``; ``linear``, a fixed scikit-learn reference (TF-IDF
 word 1-2-grams with sublinear tf, one-hot categories and standardised numbers (log1p of the account age)
-into one ``LogisticRegression(C=10)``); and ``autogluon`` (``TabularPredictor`` with
-``eval_metric="roc_auc"`` and the same time limit on the same frames). AutoGluon is not installed in this
-environment: its rows then record the import error instead of a score.
+into one ``LogisticRegression(C=10)``); and ``autogluon`` (AutoGluon's ``TabularPredictor`` at its default
+preset with ``eval_metric="roc_auc"``, the same time limit and the same frames). AutoGluon runs in its own
+virtual environment (``benchmarks/setup_autogluon.sh``; ``--autogluon-python``, default
+``$AUTODEEP_AUTOGLUON_PYTHON``, else ``/opt/autogluon-venv/bin/python``): without it its rows record the error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 
@@ -35,12 +37,14 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 import _common as C
+import _tabular_systems as S
 
 VARIANTS = ("mixed", "no_text", "text_only")
 SYSTEMS = ("autodeep", "linear", "autogluon")
 TARGET, POSITIVE, TEXT = "label", "spam", "message"
 NETWORKS = ["A", "B", "C", "D", "E"]
-COLUMNS = ["system", "variant", "columns", "train_rows", "test_rows", "auc", "trials", "wall_s", "commit", "error"]
+COLUMNS = ["system", "variant", "columns", "train_rows", "test_rows", "auc", "trials", "wall_s", "commit", "error",
+           "detail"]
 
 
 def build_table(messages: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -62,7 +66,7 @@ def variant_columns(variant: str, table: pd.DataFrame) -> list[str]:
 
 
 def fit_autodeep(variant: str, train: pd.DataFrame, test: pd.DataFrame, args, directory: str):
-    """``(spam probabilities on test, completed trials)`` of autodeep on one variant."""
+    """``(spam probabilities on test, completed trials, "")`` of autodeep on one variant."""
     import autodeep as ak
 
     common = dict(time_limit=args.time_limit, max_trials=1000, seed=args.seed, directory=directory,
@@ -74,11 +78,11 @@ def fit_autodeep(variant: str, train: pd.DataFrame, test: pd.DataFrame, args, di
         clf = ak.StructuredDataClassifier(**common).fit(train, TARGET)
         proba = clf.predict_proba(test.drop(columns=TARGET))
     trials = int((clf.tuner_results["state"] == "COMPLETE").sum())
-    return proba[:, list(clf.classes_).index(POSITIVE)], trials
+    return proba[:, list(clf.classes_).index(POSITIVE)], trials, ""
 
 
 def fit_linear(variant: str, train: pd.DataFrame, test: pd.DataFrame, args, directory: str):
-    """``(spam probabilities on test, None)`` of the fixed linear reference (see above)."""
+    """``(spam probabilities on test, None, "")`` of the fixed linear reference (see above)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -93,16 +97,14 @@ def fit_linear(variant: str, train: pd.DataFrame, test: pd.DataFrame, args, dire
     columns = [c for c in train.columns if c != TARGET]
     model = make_pipeline(ColumnTransformer([parts[c] for c in columns]), LogisticRegression(C=10, max_iter=2000))
     model.fit(train[columns], train[TARGET] == POSITIVE)
-    return model.predict_proba(test[columns])[:, 1], None
+    return model.predict_proba(test[columns])[:, 1], None, ""
 
 
 def fit_autogluon(variant: str, train: pd.DataFrame, test: pd.DataFrame, args, directory: str):
-    """``(spam probabilities on test, None)`` of AutoGluon's TabularPredictor on the same frames."""
-    from autogluon.tabular import TabularPredictor  # not installed here: the row records the ImportError
-
-    predictor = TabularPredictor(label=TARGET, eval_metric="roc_auc", path=directory, verbosity=0)
-    predictor.fit(train, time_limit=args.time_limit)
-    return predictor.predict_proba(test.drop(columns=TARGET))[POSITIVE].to_numpy(), None
+    """``(spam probabilities on test, None, detail)`` of AutoGluon's TabularPredictor on the same frames, run in
+    its own virtual environment (``_tabular_systems.autogluon_predict``)."""
+    classes, proba, result = S.autogluon_predict("binary", train, test, TARGET, args.time_limit)
+    return proba[:, list(classes).index(POSITIVE)], None, S.autogluon_detail(result)
 
 
 def run(system: str, variant: str, train: pd.DataFrame, test: pd.DataFrame, args) -> dict:
@@ -112,9 +114,9 @@ def run(system: str, variant: str, train: pd.DataFrame, test: pd.DataFrame, args
     fit = {"autodeep": fit_autodeep, "linear": fit_linear, "autogluon": fit_autogluon}[system]
     try:
         with C.Timer() as t, tempfile.TemporaryDirectory(prefix="autodeep_bench_") as tmp:
-            proba, trials = fit(variant, train[columns + [TARGET]], test[columns + [TARGET]], args, tmp)
+            proba, trials, detail = fit(variant, train[columns + [TARGET]], test[columns + [TARGET]], args, tmp)
         row |= {"auc": float(roc_auc_score(test[TARGET] == POSITIVE, proba)), "trials": trials,
-                "wall_s": t.seconds}
+                "wall_s": t.seconds, "detail": detail}
     except Exception as e:  # one failure is a row, not the end of the run
         row["error"] = f"{type(e).__name__}: {e}"[:300]
     return row
@@ -127,8 +129,14 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=120, help="seconds per fit (default 120)")
     p.add_argument("--verbose", type=int, default=0)
+    p.add_argument("--autogluon-python", help=f"python of AutoGluon's virtual environment (default "
+                   f"${S.AUTOGLUON_PYTHON_ENV}, else {S.AUTOGLUON_PYTHON_DEFAULT})")
     C.add_io_arguments(p, "mixed_table")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.out = C.result_path(args)
+    if args.autogluon_python:
+        os.environ[S.AUTOGLUON_PYTHON_ENV] = args.autogluon_python  # read by S.autogluon_python
+    return args
 
 
 def main(argv=None) -> None:

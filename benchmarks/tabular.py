@@ -1,13 +1,14 @@
-"""Tabular benchmark: autodeep vs FLAML vs LightGBM (default parameters) on the shared tabular datasets.
+"""Tabular benchmark: autodeep vs FLAML vs AutoGluon vs LightGBM (default parameters) on the shared tabular datasets.
 
     python benchmarks/tabular.py --time-limit 60 --seeds 0 1 2      # -> results/tabular_binary_60.md
     python benchmarks/tabular.py --time-limit 60 --seeds 0 1 2 --tasks multiclass regression
                                                   # -> results/tabular_multiclass_regression_60.md
 
-Defaults: the binary datasets in MANIFEST.tsv, seed 0, 60 s, all three systems (FLAML needs the `bench`
-extra: pip install -e ".[bench]"). --tasks adds the multiclass and regression sets.
+Defaults: the binary datasets in MANIFEST.tsv, seed 0, 60 s, all four systems (FLAML needs the `bench`
+extra: pip install -e ".[bench]"; AutoGluon runs in its own virtual environment, made by
+benchmarks/setup_autogluon.sh, named by --autogluon-python). --tasks adds the multiclass and regression sets.
 Per dataset and seed: 80/20 split (random_state=seed, stratified for classification); each system fits
-on the train part, autodeep and FLAML under the same time limit, and is scored on the test part:
+on the train part, autodeep, FLAML and AutoGluon under the same time limit, and is scored on the test part:
 binary ROC AUC and F1 (positive class = second sorted label), multiclass accuracy and log-loss,
 regression RMSE and R²; wall seconds of fit + predict; this process's peak RSS so far (MB).
 Rows print as they finish; a summary per task follows: means over seeds, mean rank per system
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -123,13 +125,18 @@ def parse_args(argv=None):
     p.add_argument("--datasets", nargs="+", help="dataset names of the selected tasks in MANIFEST.tsv (default: all)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
     p.add_argument("--systems", nargs="+", choices=S.SYSTEMS, default=list(S.SYSTEMS))
-    p.add_argument("--time-limit", type=float, default=60, help="autodeep and FLAML time limit in seconds (default 60)")
+    p.add_argument("--time-limit", type=float, default=60,
+                   help="autodeep, FLAML and AutoGluon time limit in seconds (default 60)")
+    p.add_argument("--autogluon-python", help=f"python of AutoGluon's virtual environment (default "
+                   f"${S.AUTOGLUON_PYTHON_ENV}, else {S.AUTOGLUON_PYTHON_DEFAULT})")
     p.add_argument("--max-rows", type=int, help="(stratified) subsample of larger datasets to this many rows")
     p.add_argument("--resume", action="store_true",
                    help="keep the successful runs already in the CSV beside --out and run only the missing ones")
     C.add_io_arguments(p, "tabular_{tasks}_{time_limit}")
     args = p.parse_args(argv)
     args.out = C.result_path(args)
+    if args.autogluon_python:
+        os.environ[S.AUTOGLUON_PYTHON_ENV] = args.autogluon_python  # read by S.autogluon_python
     return args
 
 
@@ -166,10 +173,10 @@ def previous_rows(csv_path, time_limit: float) -> list[dict]:
 
 
 def import_systems(systems) -> None:
-    """Import up front so wall times exclude it; a failure shows up per run."""
+    """Import up front so wall times exclude it (AutoGluon: check its python exists); a failure shows up per run."""
     for system in systems:
         try:
-            importlib.import_module(system)
+            S.autogluon_python() if system in S.IN_SUBPROCESS else importlib.import_module(system)
         except Exception as e:
             print(f"warning: cannot import {system}: {type(e).__name__}: {e}", file=sys.stderr)
 
@@ -206,9 +213,9 @@ def main(argv=None) -> None:
     runs = "".join(f"\n### {t}\n\n" + C.md_table(
         [r for r in rows if r["task"] == t],
         RUN_COLUMNS + [*S.METRICS[t], "wall_s", "peak_rss_mb", "error", "commit", "detail"]) for t in args.tasks)
-    report = (C.header("Tabular benchmark: autodeep vs FLAML vs LightGBM",
+    report = (C.header("Tabular benchmark: autodeep vs FLAML vs AutoGluon vs LightGBM",
                        ("keras", "jax", "flaml", "lightgbm", "xgboost", "scikit-learn"))
-              + f"- time limit (autodeep, FLAML): {args.time_limit:g} s; max rows: {args.max_rows or 'all'}\n"
+              + f"- time limit (autodeep, FLAML, AutoGluon): {args.time_limit:g} s; max rows: {args.max_rows or 'all'}\n"
               + "\n## Runs\n" + runs + "\n## Summary\n\n" + summary)
     md, csv = C.write_report(args.out, report, rows)
     print(f"wrote {md} and {csv}")
