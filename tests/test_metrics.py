@@ -77,7 +77,7 @@ def test_a_metric_that_raises_is_reported_with_its_trial(rare, tmp_path):
     (x, y), validation = rare
     boom = ak.Metric(lambda t, p: 1 / 0, direction="max", name="boom")
     clf = ak.StructuredDataClassifier(directory=str(tmp_path), objective=boom, **FAST)
-    with pytest.raises(RuntimeError, match="objective metric 'boom' failed in trial 1: ZeroDivisionError"):
+    with pytest.raises(RuntimeError, match="objective metric 'boom' failed in trial 0: ZeroDivisionError"):
         clf.fit(x, y, validation_data=validation)
 
 

@@ -222,7 +222,7 @@ def trial_score(metric: Metric, heads, targets, predictions: list, weights, tria
             fixed = best_threshold(metric, y, p, weights)
         return metric(y, p, target_format, weights=weights, threshold=fixed)
     except Exception as error:
-        raise ValueError(f"the objective metric {metric.name!r} failed in trial {trial + 1}: "
+        raise ValueError(f"the objective metric {metric.name!r} failed in trial {trial}: "
                          f"{type(error).__name__}: {error}") from error
 
 
@@ -280,7 +280,10 @@ def decision_thresholds(setting, objective, graph, members: list, project, data)
 
 def report_metrics(heads) -> list[Metric]:
     """The first head's ``metrics=`` entries computed on the validation predictions: ``ak.Metric`` objects
-    and ``METRICS``' names (the names Keras also knows, such as ``"auc"``, are computed by Keras too)."""
+    and ``METRICS``' names (the names Keras also knows, such as ``"auc"``, are computed by Keras too). None for a
+    multi-label head: its labels are not one column to score."""
+    if heads[0].target_format == "multilabel":
+        return []
     found = []
     for m in heads[0].get_metrics():
         if isinstance(m, Metric):
