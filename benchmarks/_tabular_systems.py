@@ -11,6 +11,7 @@ in its own virtual environment (it needs pandas < 3): ``autogluon_predict`` hand
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -70,6 +71,18 @@ def run_flaml(task, x_train, y_train, x_test, seed, time_limit, project):
     if task == "regression":
         return None, None, pred, detail
     return np.asarray(automl.classes_), np.asarray(automl.predict_proba(x_test)), pred, detail
+
+
+def add_autogluon_argument(parser) -> None:
+    """``--autogluon-python PATH``: AutoGluon's python for this run, handed to ``autogluon_python`` through
+    ``$AUTODEEP_AUTOGLUON_PYTHON`` when the option is given."""
+    class UsePython(argparse.Action):
+        def __call__(self, parser, namespace, value, option_string=None):
+            os.environ[AUTOGLUON_PYTHON_ENV] = value
+            setattr(namespace, self.dest, value)
+
+    parser.add_argument("--autogluon-python", action=UsePython, help=f"python of AutoGluon's virtual environment "
+                        f"(default ${AUTOGLUON_PYTHON_ENV}, else {AUTOGLUON_PYTHON_DEFAULT})")
 
 
 def autogluon_python() -> str:

@@ -28,7 +28,6 @@ virtual environment (``benchmarks/setup_autogluon.sh``; ``--autogluon-python``, 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 
@@ -129,13 +128,10 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=120, help="seconds per fit (default 120)")
     p.add_argument("--verbose", type=int, default=0)
-    p.add_argument("--autogluon-python", help=f"python of AutoGluon's virtual environment (default "
-                   f"${S.AUTOGLUON_PYTHON_ENV}, else {S.AUTOGLUON_PYTHON_DEFAULT})")
+    S.add_autogluon_argument(p)
     C.add_io_arguments(p, "mixed_table")
     args = p.parse_args(argv)
     args.out = C.result_path(args)
-    if args.autogluon_python:
-        os.environ[S.AUTOGLUON_PYTHON_ENV] = args.autogluon_python  # read by S.autogluon_python
     return args
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from pathlib import Path
 
@@ -127,16 +126,13 @@ def parse_args(argv=None):
     p.add_argument("--systems", nargs="+", choices=S.SYSTEMS, default=list(S.SYSTEMS))
     p.add_argument("--time-limit", type=float, default=60,
                    help="autodeep, FLAML and AutoGluon time limit in seconds (default 60)")
-    p.add_argument("--autogluon-python", help=f"python of AutoGluon's virtual environment (default "
-                   f"${S.AUTOGLUON_PYTHON_ENV}, else {S.AUTOGLUON_PYTHON_DEFAULT})")
+    S.add_autogluon_argument(p)
     p.add_argument("--max-rows", type=int, help="(stratified) subsample of larger datasets to this many rows")
     p.add_argument("--resume", action="store_true",
                    help="keep the successful runs already in the CSV beside --out and run only the missing ones")
     C.add_io_arguments(p, "tabular_{tasks}_{time_limit}")
     args = p.parse_args(argv)
     args.out = C.result_path(args)
-    if args.autogluon_python:
-        os.environ[S.AUTOGLUON_PYTHON_ENV] = args.autogluon_python  # read by S.autogluon_python
     return args
 
 

@@ -158,10 +158,9 @@ def parse_args(argv=None):
     p.add_argument("--backends", nargs="+", default=["jax", "torch"], choices=["jax", "torch"])
     p.add_argument("--time-limit", type=float, default=60)
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one dataset in this process
-    C.add_io_arguments(p, "throughput_60")
+    C.add_io_arguments(p, "throughput_{time_limit}")
     args = p.parse_args(argv)
-    if "--out" not in (argv or sys.argv):
-        args.out = str(C.REPO / "benchmarks" / "results" / f"throughput_{args.time_limit:g}.md")
+    args.out = C.result_path(args)
     return args
 
 
