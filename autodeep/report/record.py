@@ -57,7 +57,7 @@ def _save_data(folder, graph, preprocessors, codecs, train, validation, objectiv
     if len(val_x) == 1 and inputs[0].get("columns") is not None:
         _save_rows(folder / "validation_x.parquet", val_x[0], inputs[0]["columns"])
     atomic_write_json(folder / "data.json", {"objective": objective, "inputs": inputs, "heads": heads,
-                                             "rows": {"train": _rows(train_y[0]), "validation": _rows(val_y[0])}})
+                                             "rows": {"train": len(train_y[0]), "validation": len(val_y[0])}})
 
 
 def save_timing(project, marks: dict[str, float]) -> None:
@@ -69,12 +69,8 @@ def save_timing(project, marks: dict[str, float]) -> None:
     atomic_write_json(project.path / "report" / "timing.json", {"marks": marks, "seconds": seconds})
 
 
-def _rows(raw) -> int:
-    return len(raw)
-
-
 def _describe_input(node, preprocessor, raw_tr, raw_va) -> dict:
-    entry = {"name": node.name, "kind": node.kind, "rows": _rows(raw_tr) + _rows(raw_va)}
+    entry = {"name": node.name, "kind": node.kind, "rows": len(raw_tr) + len(raw_va)}
     table = getattr(preprocessor, "table_", None)
     if table is None or not isinstance(raw_tr, (pd.DataFrame, np.ndarray)):
         return entry
