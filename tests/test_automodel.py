@@ -44,7 +44,7 @@ def test_issue_program_multi_input_multi_output_with_unconnected_heads(tmp_path,
 
     image_in, table_in = ak.ImageInput(), ak.StructuredDataInput()
     branch = ak.ResNetBlock(version="v2") if second_branch == "resnet_v2" else \
-        ak.ConvBlock(num_blocks=1, num_layers=1, name="res_net_block_1")  # same wiring, seconds instead of minutes
+        ak.ConvBlock(num_blocks=1, num_layers=1)  # same wiring, seconds instead of minutes
     x1 = ak.Merge()([ak.ConvBlock()(ak.Normalization()(image_in)), branch(image_in)])
     x2 = ak.DenseBlock()(table_in)
     merged = ak.Merge()([x1, x2])
@@ -59,7 +59,7 @@ def test_issue_program_multi_input_multi_output_with_unconnected_heads(tmp_path,
     kinds = {type(b).__name__ for b in model.graph_.blocks}
     assert {"ConvBlock", type(branch).__name__, "Normalization", "DenseBlock"} <= kinds and "ImageBlock" not in kinds
     if second_branch == "resnet_v2":
-        version = model.study_.trials[0].params["res_net_block_1/version"]
+        version = model.study_.trials[0].params[f"{branch.name}/version"]
         assert version in ("resnet50_v2", "resnet101_v2", "resnet152_v2")  # "v2" searches the v2 family
     assert predicted_labels.shape == (8,) and set(predicted_labels) <= {0, 1, 2}
     assert predicted_scores.shape == (8,) and np.isfinite(predicted_scores).all()
