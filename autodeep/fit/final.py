@@ -83,9 +83,14 @@ def build_member(run: TrialRun, trial, i: int, offset: int):
 
 def trial_model(run: TrialRun, trial, i: int):
     """``trial``'s own model, with the weights its trial saved."""
-    model = build_member(run, trial, i, 0)
+    return with_trial_weights(build_member(run, trial, i, 0), run.project, trial.number)
+
+
+def with_trial_weights(model, project, number: int):
+    """``model``, built with trial ``number``'s values, loaded with the weights that trial saved in ``project``
+    (``trials/trial_NNNN/model.weights.h5``); ``clf.tuner_.get_best_models()`` loads them this way too."""
     with quiet_optimizer_state():
-        model.load_weights(run.project.trial_dir(trial.number) / "model.weights.h5")
+        model.load_weights(project.trial_dir(number) / "model.weights.h5")
     return model
 
 
