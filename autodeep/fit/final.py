@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autodeep.blocks.heads import class_indices
 from autodeep.blocks.layers import WeightedAverage
 from autodeep.data.rows import take_rows
 from autodeep.fit.blend import attach_blends, choose_blends
@@ -125,9 +126,7 @@ def class_labels(graph, y) -> np.ndarray | None:
     """Class indices of the first single-label classification head (what the folds are stratified by), or None."""
     for head in graph.heads:
         if head.target_format in ("binary", "sparse", "onehot"):
-            target = np.asarray(y[head.name] if isinstance(y, dict) else y)
-            target = target.reshape(len(target), -1)
-            return (target.argmax(axis=1) if target.shape[1] > 1 else target[:, 0]).astype("int64")
+            return class_indices(y[head.name] if isinstance(y, dict) else y)
     return None
 
 
