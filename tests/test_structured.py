@@ -231,8 +231,8 @@ def test_cli_fit_and_predict(small_credit, tmp_path, capsys):
 
     data = tmp_path / "train.csv"
     small_credit.to_csv(data, index=False)
-    assert main(["fit", str(data), "--target", "class", "--max-trials", "1", "--directory", str(tmp_path),
-                 "--out", str(tmp_path / "model"), "--quiet"]) == 0
+    assert main(["fit", str(data), "--target", "class", "--max-trials", "1", "--epochs", "2",
+                 "--directory", str(tmp_path), "--out", str(tmp_path / "model"), "--quiet"]) == 0
     assert "classification model saved" in capsys.readouterr().out
     out_csv = tmp_path / "pred.csv"
     assert main(["predict", str(tmp_path / "model"), str(data), "--output", str(out_csv), "--proba"]) == 0
