@@ -300,14 +300,14 @@ def test_same_seed_same_data_gives_the_same_trial_configurations(tmp_path):
         inp = ak.Input(name="x")
         out = ak.RegressionHead(name="y")(ak.DenseBlock(num_layers=1, num_units=16, name="dense")(inp))
         model = ak.AutoModel(inputs=inp, outputs=out, directory=tmp_path,
-                             project_name=folder, max_trials=3, seed=seed, verbose=0, ensemble_size=1, refit=False)
+                             project_name=folder, max_trials=2, seed=seed, verbose=0, ensemble_size=1, refit=False)
         model.fit(x, y, epochs=1)
         return [t.params for t in model.study_.trials], [t.value for t in model.study_.trials]
 
     params, scores = search(3, "a")
     params_again, scores_again = search(3, "b")
-    assert params == params_again and len(params) == 3
-    assert len({json.dumps(p, sort_keys=True) for p in params}) == 3  # greedy explored: three configurations
+    assert params == params_again and len(params) == 2
+    assert len({json.dumps(p, sort_keys=True) for p in params}) == 2  # greedy explored: two configurations
     np.testing.assert_allclose(scores, scores_again, rtol=1e-5)
 
 
