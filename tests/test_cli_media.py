@@ -1,5 +1,7 @@
 """The ``autodeep`` command on images and texts, run as a user runs it: a folder of class sub-folders of
-images, a table with a text column, a table with a column of image paths; ``predict`` to match."""
+images, a table with a text column, a table with a column of image paths; ``predict`` to match. The folder
+of images is fit in a subprocess, as a user runs the command; the other runs call ``main`` in this process
+(each subprocess imports Keras and the backend again)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,11 @@ def _cli(*args, cwd) -> subprocess.CompletedProcess:
                           text=True, timeout=600, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr[-3000:]
     return done
+
+
+def _run(*args) -> None:
+    """The command in this process (one subprocess, ``photo_model``'s fit, runs it as a user does)."""
+    assert main([str(a) for a in args]) == 0
 
 
 def _photos(folder: Path) -> Path:
@@ -60,7 +67,7 @@ def test_fit_a_folder_of_images_and_predict_another(photo_model):
     folder, photos, model_dir = photo_model
     manifest = json.loads((model_dir / "manifest.json").read_text())
     assert manifest["inputs"][0]["kind"] == "image" and manifest["info"]["task"] == "ImageClassifier"
-    _cli("predict", model_dir, photos, "--output", folder / "preds.csv", "--proba", cwd=folder)
+    _run("predict", model_dir, photos, "--output", folder / "preds.csv", "--proba")
     preds = pd.read_csv(folder / "preds.csv")
     files = sorted(str(p) for p in photos.rglob("*.png"))
     assert preds["path"].tolist() == files and set(preds["prediction"]) <= {"bright", "dark"}
@@ -69,36 +76,40 @@ def test_fit_a_folder_of_images_and_predict_another(photo_model):
     assert preds["prediction"].tolist() == ak.load_model(model_dir).predict(files).tolist()
 
 
-def test_fit_a_table_column_of_image_paths_as_regression(photo_model, tmp_path):
+def test_fit_a_table_column_of_image_paths_as_regression(photo_model, tmp_path, monkeypatch, capsys):
     _, photos, _ = photo_model
     files = sorted(photos.rglob("*.png"))
     table = pd.DataFrame({"file": [str(p.relative_to(photos)) for p in files],
                           "level": [200.0 if p.parent.name == "bright" else 40.0 for p in files]})
     table["level"] += np.arange(len(table)) * 0.37  # many distinct values: inferred as regression
     table.to_csv(photos / "levels.csv", index=False)  # paths relative to the table's folder
-    _cli("fit", photos / "levels.csv", "--target", "level", "--image-column", "file", "--out", tmp_path / "model",
-         "--directory", tmp_path / "runs", *QUICK, cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    _run("fit", photos / "levels.csv", "--target", "level", "--image-column", "file", "--out", tmp_path / "model",
+         "--directory", tmp_path / "runs", *QUICK)
     assert json.loads((tmp_path / "model" / "manifest.json").read_text())["info"]["task"] == "ImageRegressor"
-    out = _cli("predict", tmp_path / "model", photos / "levels.csv", cwd=tmp_path).stdout  # column remembered
+    capsys.readouterr()
+    _run("predict", tmp_path / "model", photos / "levels.csv")  # column remembered
+    out = capsys.readouterr().out
     preds = pd.read_csv(__import__("io").StringIO(out))
     expected = ak.load_model(tmp_path / "model").predict([str(p) for p in files])
     np.testing.assert_allclose(preds["prediction"], expected, rtol=1e-4)
 
 
-def test_fit_a_text_column_and_predict_with_the_remembered_column(tmp_path):
+def test_fit_a_text_column_and_predict_with_the_remembered_column(tmp_path, monkeypatch):
     reviews = _reviews(tmp_path)
-    _cli("fit", reviews, "--target", "label", "--text-column", "review", "--out", tmp_path / "model",
-         "--directory", tmp_path / "runs", *QUICK, cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    _run("fit", reviews, "--target", "label", "--text-column", "review", "--out", tmp_path / "model",
+         "--directory", tmp_path / "runs", *QUICK)
     assert json.loads((tmp_path / "model" / "manifest.json").read_text())["info"]["task"] == "TextClassifier"
-    _cli("predict", tmp_path / "model", reviews, "--output", tmp_path / "preds.csv", cwd=tmp_path)
+    _run("predict", tmp_path / "model", reviews, "--output", tmp_path / "preds.csv")
     preds = pd.read_csv(tmp_path / "preds.csv")
     texts = pd.read_csv(reviews)["review"].tolist()
     assert len(preds) == len(texts) and set(preds["prediction"]) <= {"pos", "neg"}
     assert preds["prediction"].tolist() == ak.load_model(tmp_path / "model").predict(texts).tolist()
     # new data may name its text column differently
     pd.DataFrame({"comment": ["loved it", "awful plot"]}).to_csv(tmp_path / "new.csv", index=False)
-    _cli("predict", tmp_path / "model", tmp_path / "new.csv", "--text-column", "comment", "--output",
-         tmp_path / "new_preds.csv", cwd=tmp_path)
+    _run("predict", tmp_path / "model", tmp_path / "new.csv", "--text-column", "comment", "--output",
+         tmp_path / "new_preds.csv")
     assert pd.read_csv(tmp_path / "new_preds.csv")["prediction"].tolist() == \
         ak.load_model(tmp_path / "model").predict(["loved it", "awful plot"]).tolist()
 

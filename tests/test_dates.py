@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
 
 import autodeep as ak
 from autodeep.data import TabularPreprocessor, infer_column_types
+from helpers import auc_by_columns
 
 
 def test_inference_finds_dates_but_not_ids_codes_or_numbers():
@@ -58,20 +58,14 @@ def _weekly_table(seed: int = 0, n: int = 1400) -> pd.DataFrame:
 
 def test_a_weekly_date_signal_lifts_auc_on_future_dates_and_survives_the_saved_model(tmp_path):
     df = _weekly_table()
-    train, future = df.iloc[:1000], df.iloc[1000:].drop(columns="label").copy()
+    train, future = df.iloc[:1000], df.iloc[1000:].copy()
     future.loc[future.index[:5], "when"] = None  # missing dates at prediction
-    truth = (df.iloc[1000:]["label"] == "yes").to_numpy()
-    scores = {}
-    for name, columns in (("with_date", ["when", "amount"]), ("without_date", ["amount"])):
-        clf = ak.StructuredDataClassifier(max_trials=1, epochs=8, directory=tmp_path, project_name=name, verbose=0,
-                                          seed=0)
-        clf.fit(train[columns + ["label"]], "label")
-        proba = clf.predict_proba(future[columns])[:, list(clf.classes_).index("yes")]
-        scores[name] = roc_auc_score(truth, proba)
-        if name == "with_date":
-            loaded = ak.load_model(clf.save(tmp_path / "weekly_model"))
-            np.testing.assert_allclose(loaded.predict_proba(future[columns]), clf.predict_proba(future[columns]),
-                                       atol=1e-6)
-            assert np.isfinite(proba).all()
+    fits = auc_by_columns(tmp_path, train, future, "label", "yes",
+                          {"with_date": ["when", "amount"], "without_date": ["amount"]}, epochs=8)
+    scores = {name: auc for name, (auc, _) in fits.items()}
+    clf, raw = fits["with_date"][1], future[["when", "amount"]]
+    loaded = ak.load_model(clf.save(tmp_path / "weekly_model"))
+    np.testing.assert_allclose(loaded.predict_proba(raw), clf.predict_proba(raw), atol=1e-6)
+    assert np.isfinite(clf.predict_proba(raw)).all()
     assert scores["with_date"] > 0.75, scores
     assert scores["with_date"] > scores["without_date"] + 0.15, scores

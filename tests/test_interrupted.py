@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import time
-import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,6 +20,7 @@ import pytest
 from autodeep.search import Searcher
 from autodeep.search.searcher import WORKER_ID
 from autodeep.search.worker import publish_search, start_workers
+from helpers import orphan_trial
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the worker process cannot import this file
 REPO = Path(__file__).resolve().parents[1]
@@ -66,12 +66,7 @@ def test_a_trial_of_a_worker_that_died_at_the_end_is_rerun_by_the_process_that_w
     url = f"sqlite:///{tmp_path}/study.db"
     searcher = Searcher("random", max_trials=2, storage=url, seed=0, verbose=0, fail_running=False,
                         heartbeat_interval=1, grace_period=3)
-    study = searcher.open_study()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "heartbeat is supposed to be used with optimize"
-        orphan = study.ask()  # another worker's trial: it chose its values, sent a heartbeat, then died
-    x_orphan = orphan.suggest_float("x", 0.0, 1.0)
-    study._storage.record_heartbeat(orphan._trial_id)
+    study, x_orphan = orphan_trial(searcher)  # another worker's trial: it chose its values, sent a heartbeat, died
     ran = []
 
     def objective(number, hp, reporter, deadline):

@@ -3,12 +3,13 @@ each morph keeps the parent's predictions before any training, and the child the
 GP's side (``autodeep.morph.gp``): architectures of morphed models, the edit distance, the GP and UCB.
 
 The morph checks run on the suite's backend in this process and on the other backend in a subprocess
-(Keras fixes its backend at import), like tests/test_backends.py.
+(Keras fixes its backend at import), like tests/test_backends.py; the two run at the same time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -191,8 +192,30 @@ def _check_block(block: str, make, train_each: bool) -> dict:
     return results
 
 
+@pytest.fixture(scope="module")
+def other_backend():
+    """The checks on the backend this process does not run, started in a subprocess as soon as the module's
+    first test asks for ``results``: on one thread, it runs beside the in-process checks (also on one thread)."""
+    import keras
+
+    backend = "jax" if keras.backend.backend() != "jax" else "torch"
+    if importlib.util.find_spec(backend) is None:
+        yield backend, None
+        return
+    code = ("import json, sys; sys.path.insert(0, 'tests'); import test_morph; "
+            "print(json.dumps(test_morph.run_checks(train_each=False)))")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "KERAS_BACKEND": backend, "XLA_FLAGS": XLA_ONE_THREAD})
+    try:
+        yield backend, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
 @pytest.fixture(scope="module", params=["torch", "jax"])
-def results(request):
+def results(request, other_backend):
     """The checks on one backend: in this process for the suite's backend, in a subprocess for the other."""
     import keras
 
@@ -200,12 +223,10 @@ def results(request):
     pytest.importorskip(backend)
     if keras.backend.backend() == backend:
         return run_checks()
-    code = ("import json, sys; sys.path.insert(0, 'tests'); import test_morph; "
-            "print(json.dumps(test_morph.run_checks(train_each=False)))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "KERAS_BACKEND": backend, "XLA_FLAGS": XLA_ONE_THREAD})
-    assert done.returncode == 0, done.stderr[-3000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert other_backend[0] == backend
+    stdout, stderr = other_backend[1].communicate(timeout=600)
+    assert other_backend[1].returncode == 0, stderr[-3000:]
+    found = json.loads(stdout.strip().splitlines()[-1])
     assert found["backend"] == backend
     return found
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import autodeep as ak
+from autodeep.cli import main
 from autodeep.report import leaderboard
 from autodeep.graph.describe import describe_architecture
 
@@ -86,17 +87,17 @@ def test_leaderboard_auc_matches_the_saved_predictions(searched):
         assert row["val_auc"] == pytest.approx(roc_auc_score(targets, scores))
 
 
-def test_cli_leaderboard_prints_every_trial_and_names_a_missing_folder(searched, tmp_path):
+def test_cli_leaderboard_prints_every_trial_and_names_a_missing_folder(searched, tmp_path, capsys):
     clf, project, _, _ = searched
     run = subprocess.run([sys.executable, "-m", "autodeep.cli", "leaderboard", str(project)], capture_output=True,
                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
     assert run.returncode == 0, run.stderr
     rows = [line.split()[0] for line in run.stdout.splitlines()[1:]]
     assert rows == [str(t) for t in clf.leaderboard()["trial"]]
-    missing = tmp_path / "nowhere"
-    run = subprocess.run([sys.executable, "-m", "autodeep.cli", "leaderboard", str(missing)], capture_output=True,
-                         text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
-    assert run.returncode == 2 and str(missing) in run.stderr and "Traceback" not in run.stderr
+    missing = tmp_path / "nowhere"  # the error path in this process: main() returns the exit status
+    assert main(["leaderboard", str(missing)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("autodeep leaderboard: ") and str(missing) in error and "Traceback" not in error
 
 
 def test_a_corrupt_study_is_named(tmp_path):
@@ -162,17 +163,14 @@ def test_report_of_a_finished_search_holds_every_section(searched, tmp_path):
         assert column in sections["feature-importance"] and column in sections["data"]
 
 
-def test_cli_report_writes_the_page_and_names_a_missing_folder(searched, tmp_path):
+def test_cli_report_writes_the_page_and_names_a_missing_folder(searched, tmp_path, capsys):
     _, project, _, _ = searched
-    out = tmp_path / "cli.html"
-    root = Path(__file__).resolve().parents[1]
-    run = subprocess.run([sys.executable, "-m", "autodeep.cli", "report", str(project), "--out", str(out)],
-                         capture_output=True, text=True, timeout=300, cwd=root)
-    assert run.returncode == 0, run.stderr
+    out = tmp_path / "cli.html"  # in this process (the leaderboard test runs the command in a subprocess)
+    assert main(["report", str(project), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("report written to ")
     check_page(out, 2)
-    run = subprocess.run([sys.executable, "-m", "autodeep.cli", "report", str(tmp_path / "gone")],
-                         capture_output=True, text=True, timeout=300, cwd=root)
-    assert run.returncode == 2 and str(tmp_path / "gone") in run.stderr
+    assert main(["report", str(tmp_path / "gone")]) == 2
+    assert str(tmp_path / "gone") in capsys.readouterr().err
 
 
 def test_report_when_every_trial_failed(tmp_path):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import shutil
 
 import keras
 import numpy as np
@@ -53,10 +56,20 @@ def test_classifier_end_to_end_and_artifact_round_trip(small_credit, credit_g, t
     np.testing.assert_allclose(loaded.predict_proba(shuffled), proba, rtol=1e-5, atol=1e-6)
 
 
-def test_project_layout_keeps_trials_on_disk(small_credit, tmp_path):
-    clf = ak.StructuredDataClassifier(directory=tmp_path, project_name="p", max_trials=2, epochs=1, verbose=0)
-    clf.fit(small_credit, "class")
-    project = tmp_path / "p"
+@pytest.fixture(scope="module")
+def two_trials(tmp_path_factory):
+    """A two-trial search of one epoch each (verbose), shared by the layout, resume and verbose tests: the
+    classifier, its project folder, the 300 rows it saw and what it printed."""
+    rows = ak.datasets.load_credit_g().sample(300, random_state=0).reset_index(drop=True)
+    folder = tmp_path_factory.mktemp("two_trials")
+    clf = ak.StructuredDataClassifier(directory=folder, project_name="p", max_trials=2, epochs=1, verbose=1, seed=0)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        clf.fit(rows, "class")
+    return clf, folder / "p", rows, printed.getvalue()
+
+
+def test_project_layout_keeps_trials_on_disk(two_trials):
+    clf, project, _, _ = two_trials
     assert (project / "study.db").is_file() and (project / "best_model" / "manifest.json").is_file()
     trials = sorted((project / "trials").iterdir())
     assert [t.name for t in trials] == ["trial_0000", "trial_0001"]
@@ -180,24 +193,22 @@ def test_failed_trials_are_recorded_and_reported(small_credit, tmp_path):
         clf.fit(small_credit, "class")
 
 
-def test_resume_does_not_redo_finished_trials(small_credit, tmp_path):
-    first = ak.StructuredDataClassifier(directory=tmp_path, project_name="r", max_trials=2, epochs=1, verbose=0,
-                                        seed=0)
-    first.fit(small_credit, "class")
+def test_resume_does_not_redo_finished_trials(two_trials, tmp_path):
+    first, project, rows, _ = two_trials
+    shutil.copytree(project, tmp_path / "p")  # resumed in a copy: the shared project keeps its two trials
     params_before = [t.params for t in first.study_.trials]
-    mtime = (tmp_path / "r" / "trials" / "trial_0000" / "metrics.json").stat().st_mtime_ns
-    second = ak.StructuredDataClassifier(directory=tmp_path, project_name="r", max_trials=3, epochs=1, verbose=0,
+    mtime = (tmp_path / "p" / "trials" / "trial_0000" / "metrics.json").stat().st_mtime_ns
+    second = ak.StructuredDataClassifier(directory=tmp_path, project_name="p", max_trials=3, epochs=1, verbose=0,
                                          seed=0, overwrite=False)
-    second.fit(small_credit, "class")
+    second.fit(rows, "class")
     trials = second.study_.trials
     assert len(trials) == 3 and [t.params for t in trials[:2]] == params_before
-    assert (tmp_path / "r" / "trials" / "trial_0000" / "metrics.json").stat().st_mtime_ns == mtime
+    assert (tmp_path / "p" / "trials" / "trial_0000" / "metrics.json").stat().st_mtime_ns == mtime
+    assert len(list((project / "trials").iterdir())) == 2 and len(list((tmp_path / "p" / "trials").iterdir())) == 3
 
 
-def test_verbose_prints_one_line_per_trial_and_zero_is_silent(small_credit, tmp_path, capsys):
-    ak.StructuredDataClassifier(directory=tmp_path, project_name="v1", max_trials=2, epochs=1, verbose=1).fit(
-        small_credit, "class")
-    out = capsys.readouterr().out
+def test_verbose_prints_one_line_per_trial_and_zero_is_silent(two_trials, small_credit, tmp_path, capsys):
+    out = two_trials[3]  # verbose=1
     assert out.count("[autodeep] trial") == 2 and "best=" in out and "done in" in out
     ak.StructuredDataClassifier(directory=tmp_path, project_name="v0", max_trials=1, epochs=1, verbose=0).fit(
         small_credit, "class")
@@ -220,8 +231,8 @@ def test_cli_fit_and_predict(small_credit, tmp_path, capsys):
 
     data = tmp_path / "train.csv"
     small_credit.to_csv(data, index=False)
-    assert main(["fit", str(data), "--target", "class", "--max-trials", "1", "--directory", str(tmp_path),
-                 "--out", str(tmp_path / "model"), "--quiet"]) == 0
+    assert main(["fit", str(data), "--target", "class", "--max-trials", "1", "--epochs", "2",
+                 "--directory", str(tmp_path), "--out", str(tmp_path / "model"), "--quiet"]) == 0
     assert "classification model saved" in capsys.readouterr().out
     out_csv = tmp_path / "pred.csv"
     assert main(["predict", str(tmp_path / "model"), str(data), "--output", str(out_csv), "--proba"]) == 0

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 import autodeep as ak
 from autodeep.data import infer_column_types
+from helpers import auc_by_columns
 
 GOOD = ["great", "love", "excellent", "perfect", "comfortable", "recommend", "beautiful", "happy"]
 BAD = ["bad", "awful", "broken", "poor", "returned", "cheap", "disappointed", "itchy"]
@@ -45,19 +45,15 @@ def test_inference_tells_free_text_from_categories_and_column_types_overrides_it
 def test_a_text_column_carries_its_signal_into_the_model_and_the_saved_artifact(tmp_path):
     df = reviews_table(900)
     train, test = df.iloc[:600], df.iloc[600:]
-    truth = (test["recommended"] == "yes").to_numpy()
-    scores = {}
-    for name, columns in (("with_text", ["review", "age", "department"]), ("without_text", ["age", "department"])):
-        clf = ak.StructuredDataClassifier(max_trials=1, epochs=5, directory=tmp_path, project_name=name, verbose=0,
-                                          seed=0)
-        clf.fit(train[columns + ["recommended"]], "recommended")
-        proba = clf.predict_proba(test[columns])[:, list(clf.classes_).index("yes")]
-        scores[name] = roc_auc_score(truth, proba)
-        if name == "with_text":
-            loaded = ak.load_model(clf.save(tmp_path / "reviews_model"))
-            raw = test[columns].copy()
-            raw.loc[raw.index[:3], "review"] = None  # a missing review is an empty text
-            np.testing.assert_allclose(loaded.predict_proba(raw), clf.predict_proba(raw), atol=1e-6)
-            assert np.isfinite(loaded.predict_proba(raw)).all()
+    fits = auc_by_columns(tmp_path, train, test, "recommended", "yes",
+                          {"with_text": ["review", "age", "department"], "without_text": ["age", "department"]},
+                          epochs=5)
+    scores = {name: auc for name, (auc, _) in fits.items()}
+    clf = fits["with_text"][1]
+    loaded = ak.load_model(clf.save(tmp_path / "reviews_model"))
+    raw = test[["review", "age", "department"]].copy()
+    raw.loc[raw.index[:3], "review"] = None  # a missing review is an empty text
+    np.testing.assert_allclose(loaded.predict_proba(raw), clf.predict_proba(raw), atol=1e-6)
+    assert np.isfinite(loaded.predict_proba(raw)).all()
     assert scores["with_text"] > 0.8, scores
     assert scores["with_text"] > scores["without_text"] + 0.2, scores

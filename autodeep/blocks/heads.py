@@ -29,6 +29,18 @@ def format_targets(encoded: np.ndarray, target_format: str, num_classes: int | N
     raise ValueError(f"Unknown target_format {target_format!r}.")
 
 
+def class_indices(targets) -> np.ndarray:
+    """Class indices of a single-label head's encoded targets, in any of its formats (indices, a 0/1 column or
+    one-hot rows): what ``format_targets`` made them from.
+
+    Example:
+        >>> class_indices(format_targets(np.array([2, 0]), "onehot", 3)).tolist()
+        [2, 0]
+    """
+    columns = np.asarray(targets).reshape(len(targets), -1)
+    return (columns.argmax(axis=1) if columns.shape[1] > 1 else columns[:, 0]).astype("int64")
+
+
 def _dropout(head: Head, hp, x):
     rate = head.dropout if head.dropout is not None else hp.Choice("dropout", [0.0, 0.25, 0.5], default=0.0)
     return keras.layers.Dropout(rate)(x) if rate else x

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autodeep.blocks.heads import class_indices
 from autodeep.blocks.layers import WeightedAverage
 from autodeep.data.rows import take_rows
 from autodeep.fit.blend import attach_blends, choose_blends
@@ -83,9 +84,14 @@ def build_member(run: TrialRun, trial, i: int, offset: int):
 
 def trial_model(run: TrialRun, trial, i: int):
     """``trial``'s own model, with the weights its trial saved."""
-    model = build_member(run, trial, i, 0)
+    return with_trial_weights(build_member(run, trial, i, 0), run.project, trial.number)
+
+
+def with_trial_weights(model, project, number: int):
+    """``model``, built with trial ``number``'s values, loaded with the weights that trial saved in ``project``
+    (``trials/trial_NNNN/model.weights.h5``); ``clf.tuner_.get_best_models()`` loads them this way too."""
     with quiet_optimizer_state():
-        model.load_weights(run.project.trial_dir(trial.number) / "model.weights.h5")
+        model.load_weights(project.trial_dir(number) / "model.weights.h5")
     return model
 
 
@@ -120,9 +126,7 @@ def class_labels(graph, y) -> np.ndarray | None:
     """Class indices of the first single-label classification head (what the folds are stratified by), or None."""
     for head in graph.heads:
         if head.target_format in ("binary", "sparse", "onehot"):
-            target = np.asarray(y[head.name] if isinstance(y, dict) else y)
-            target = target.reshape(len(target), -1)
-            return (target.argmax(axis=1) if target.shape[1] > 1 else target[:, 0]).astype("int64")
+            return class_indices(y[head.name] if isinstance(y, dict) else y)
     return None
 
 

@@ -31,8 +31,8 @@ class PreparedData:
     targets_tr: object
     arrays_va: dict
     targets_va: object
-    raw_train: tuple = field(default=(), repr=False)       # (raw inputs, raw targets) of the training rows
-    raw_validation: tuple = field(default=(), repr=False)  # and of the validation rows, for the report
+    raw_train: list = field(default_factory=list, repr=False)       # the raw inputs of the training rows
+    raw_validation: list = field(default_factory=list, repr=False)  # and of the validation rows, for the report
     weights_tr: np.ndarray | None = None  # each row's weight (autodeep.fit.weights), None: unweighted
     weights_va: np.ndarray | None = None
 
@@ -91,7 +91,7 @@ def prepare_data(graph: Graph, xs: list, ys: list, validation: tuple | None, val
     data = PreparedData(codecs, preprocessors, {node.name: p.specs() for node, p in zip(graph.inputs, preprocessors)},
                         transform(graph, preprocessors, train_x), encode_targets(graph, codecs, train_y),
                         transform(graph, preprocessors, val_x), encode_targets(graph, codecs, val_y),
-                        raw_train=(train_x, train_y), raw_validation=(val_x, val_y))
+                        raw_train=train_x, raw_validation=val_x)
     labels = first_class_labels(graph.heads, codecs, train_y, val_y) if class_weight is not None else None
     data.weights_tr, data.weights_va = row_weights(
         check_class_weight(class_weight), labels, sw_tr,

@@ -231,12 +231,13 @@ def importance_section(context: _Context) -> Section:
         return Section("feature-importance", skipped=why + ".")
     import pandas as pd
 
+    from autodeep.blocks.heads import class_indices
     from autodeep.data import TargetCodec
 
     x = pd.read_parquet(rows_path)
     codec = TargetCodec.from_config(record.heads()[0]["codec"])
     encoded = record.validation_targets(0)[:len(x)]
-    y = codec.classes_[encoded.astype(int)] if codec.task == "classification" else encoded
+    y = codec.classes_[class_indices(encoded)] if codec.task == "classification" else codec.decode(encoded)
     table = feature_importance(context.predictor(), x, y, n_repeats=IMPORTANCE_REPEATS)
     fig = plots.horizontal_bars(list(table.index), list(table["importance_mean"]),
                                 f"drop in validation {table.attrs['score']} when the column is shuffled",

@@ -2,8 +2,8 @@
 
 - ``data.json``: the objective, each input as autodeep saw it (kind, rows, inferred column types and missing values for
   tables) and each head (task, target codec, class balance or target summary);
-- ``validation_y_<k>.npy``: head ``k``'s encoded validation targets, in the row order of the trials'
-  ``val_pred_<k>.npy`` (class indices, label matrices or values);
+- ``validation_y_<k>.npy``: head ``k``'s encoded validation targets as the trials were scored on them (the
+  prepared data's, in the format of the head's loss), in the row order of the trials' ``val_pred_<k>.npy``;
 - ``validation_x.parquet``: the raw validation rows of a single table input (at most 5,000), for
   permutation importance;
 - ``timing.json``: when the search, the refit and the export ended.
@@ -30,12 +30,11 @@ def save_data(project, graph, data, objective: str) -> None:
     """Record the inputs, heads, objective and validation targets of a search in ``project``'s ``report/``.
 
     ``data`` is the prepared data (``autodeep.fit.prepare.PreparedData``): its fitted preprocessors and codecs,
-    and its raw training and validation rows (``(raw inputs, raw targets)``, one entry per input and per head).
+    its raw training and validation inputs (one entry per input) and its encoded targets.
     A record that cannot be written is warned about, never a reason to stop the search.
     """
     try:
-        _save_data(project.path / "report", graph, data.preprocessors, data.codecs, data.raw_train,
-                   data.raw_validation, objective)
+        _save_data(project.path / "report", graph, data, objective)
     except Exception as error:  # the report is secondary to the fit: say so and go on
         import warnings
 
@@ -43,21 +42,23 @@ def save_data(project, graph, data, objective: str) -> None:
                       f"the report will leave out the sections that need it.", RuntimeWarning, stacklevel=2)
 
 
-def _save_data(folder, graph, preprocessors, codecs, train, validation, objective: str) -> None:
+def _save_data(folder, graph, data, objective: str) -> None:
+    from autodeep.ensemble.neighbours import per_head
+
     (folder / "timing.json").unlink(missing_ok=True)  # an earlier fit's phases are not this one's
-    (train_x, train_y), (val_x, val_y) = train, validation
+    train_x, val_x = data.raw_train, data.raw_validation
     inputs = [_describe_input(node, pre, raw_tr, raw_va)
-              for node, pre, raw_tr, raw_va in zip(graph.inputs, preprocessors, train_x, val_x)]
+              for node, pre, raw_tr, raw_va in zip(graph.inputs, data.preprocessors, train_x, val_x)]
     heads = []
-    for k, (head, codec, y_tr, y_va) in enumerate(zip(graph.heads, codecs, train_y, val_y)):
-        encoded_va = np.asarray(codec.encode(y_va))
-        atomic_write_bytes(folder / f"validation_y_{k}.npy", _npy_bytes(encoded_va))
+    for k, (head, codec, y_tr, y_va) in enumerate(zip(graph.heads, data.codecs, per_head(graph, data.targets_tr),
+                                                      per_head(graph, data.targets_va))):
+        atomic_write_bytes(folder / f"validation_y_{k}.npy", _npy_bytes(np.asarray(y_va)))
         heads.append({"name": head.name, "task": codec.task, "target_format": head.target_format,
-                      "codec": codec.get_config(), **_target_summary(codec, y_tr, y_va)})
+                      "codec": codec.get_config(), **_target_summary(codec, head.target_format, y_tr, y_va)})
     if len(val_x) == 1 and inputs[0].get("columns") is not None:
         _save_rows(folder / "validation_x.parquet", val_x[0], inputs[0]["columns"])
     atomic_write_json(folder / "data.json", {"objective": objective, "inputs": inputs, "heads": heads,
-                                             "rows": {"train": len(train_y[0]), "validation": len(val_y[0])}})
+                                             "rows": {"train": data.n_tr, "validation": data.n_va}})
 
 
 def save_timing(project, marks: dict[str, float]) -> None:
@@ -88,14 +89,16 @@ def _frame(raw, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(np.asarray(raw), columns=columns)
 
 
-def _target_summary(codec, y_tr, y_va) -> dict:
-    both = np.concatenate([np.asarray(codec.encode(y_tr)), np.asarray(codec.encode(y_va))])
+def _target_summary(codec, target_format: str, y_tr, y_va) -> dict:
+    """The class counts or the target's summary, from the encoded targets (each in the format of the head's loss)."""
+    both = np.concatenate([np.asarray(y_tr), np.asarray(y_va)])
     if codec.task != "classification":
         values = both.reshape(len(both), -1)[:, 0].astype("float64")
         return {"summary": {"mean": float(values.mean()), "std": float(values.std()), "min": float(values.min()),
                             "max": float(values.max())}}
     classes = [str(c) for c in codec.classes_]
-    counts = both.sum(axis=0) if both.ndim == 2 else np.bincount(both.astype("int64"), minlength=len(classes))
+    counts = both.sum(axis=0) if target_format in ("onehot", "multilabel") else \
+        np.bincount(both.reshape(-1).astype("int64"), minlength=len(classes))
     return {"classes": classes, "counts": [int(c) for c in counts]}
 
 

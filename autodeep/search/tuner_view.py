@@ -162,15 +162,12 @@ class TunerResults:
 
 def _trial_model(model, trial: TrialView):
     """``trial``'s Keras model: the graph built with its values, its saved weights loaded (None if gone)."""
+    from autodeep.fit.final import with_trial_weights
     from autodeep.graph import HyperParameters
-    from autodeep.train import quiet_optimizer_state
 
-    weights = model.project_.trial_dir(trial.number) / "model.weights.h5"
-    if not weights.is_file():
+    if not (model.project_.trial_dir(trial.number) / "model.weights.h5").is_file():
         return None
     predictor = model._require_fitted()
     specs = {node.name: pre.specs() for node, pre in zip(model.graph_.inputs, predictor.preprocessors)}
     built = model.graph_.build(HyperParameters(values=dict(trial.hyperparameters.values)), specs)
-    with quiet_optimizer_state():
-        built.load_weights(weights)
-    return built
+    return with_trial_weights(built, model.project_, trial.number)
