@@ -164,8 +164,30 @@ def quiet_optimizer_state():
 
 
 def free_memory() -> None:
-    """Drop Keras' global state and collect garbage, so memory stays flat over many trials."""
+    """Drop Keras' global state and collect garbage, so memory stays flat over many trials (cheap inside
+    ``frozen_heap``: only the objects made since are scanned)."""
     import keras
 
     keras.backend.clear_session()
     gc.collect()
+
+
+@contextlib.contextmanager
+def frozen_heap():
+    """Leave the objects alive now (modules, data, the study) out of every garbage collection inside: a trial's
+    ``free_memory`` then scans only what the trials made, not the whole heap (half a second per call otherwise).
+
+    Example:
+        >>> import gc
+        >>> with frozen_heap():
+        ...     gc.get_freeze_count() > 0
+        True
+        >>> gc.get_freeze_count()
+        0
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
