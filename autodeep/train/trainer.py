@@ -56,10 +56,13 @@ def objective_direction(objective: str) -> str:
 
 
 def _callbacks(objective, direction, patience, deadline, reporter, state):
+    """The trainer's callbacks. None of them has a batch-end hook, so Keras keeps dispatching steps without
+    waiting for each step's loss on the host (a batch-end hook blocks every step in JAX): the deadline is
+    read before each step, a NaN or infinite loss stops training at the epoch's end."""
     import keras
 
     class Watch(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
+        def on_train_batch_begin(self, batch, logs=None):
             if deadline is not None and time.time() > deadline:
                 state["stopped"] = "deadline"
                 self.model.stop_training = True
@@ -69,6 +72,8 @@ def _callbacks(objective, direction, patience, deadline, reporter, state):
             value = logs.get(objective)
             if value is not None and not math.isfinite(value) and "loss" in objective:
                 raise FloatingPointError(f"{objective} became {value} at epoch {epoch + 1}")
+            if not math.isfinite(logs.get("loss", 0.0)):  # fit_model raises on it
+                self.model.stop_training = True
             if reporter is not None and value is not None and reporter(epoch + 1, float(value)):
                 state["stopped"] = "pruned"
                 self.model.stop_training = True
@@ -76,7 +81,7 @@ def _callbacks(objective, direction, patience, deadline, reporter, state):
                 state["stopped"] = "deadline"
                 self.model.stop_training = True
 
-    callbacks = [keras.callbacks.TerminateOnNaN(), Watch()]
+    callbacks = [Watch()]
     if patience is not None:
         # Halve-and-more the step size on a plateau before early stopping gives up (helps MLPs settle).
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
