@@ -26,8 +26,8 @@ each code runs first as often), under the same load; the ``code`` column says wh
 ``baseline``) and ``commit`` its commit. ``--max-trials`` caps the trials as well as the time, for comparisons
 that should not depend on the load.
 
-Writes ``benchmarks/results/throughput_<datasets>_<backends>_<time-limit>.md`` and the raw rows to the CSV
-beside it.
+Writes ``benchmarks/results/throughput_<datasets>_<backends>_<time-limit>_<max-trials>.md`` and the raw rows
+to the CSV beside it.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def parse_args(argv=None):
     p.add_argument("--rounds", type=int, default=1, help="run every pair this many times (default 1)")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one dataset in this process
     p.add_argument("--code", help=argparse.SUPPRESS)  # internal: the checkout --one imports autodeep from
-    C.add_io_arguments(p, "throughput_{datasets}_{backends}_{time_limit}")
+    C.add_io_arguments(p, "throughput_{datasets}_{backends}_{time_limit}_{max_trials}")
     args = p.parse_args(argv)
     args.out = C.result_path(args)
     return args
