@@ -20,7 +20,14 @@ From the fit's own study (trial start and end times, each trial's ``fit_seconds`
 - ``trial_sps`` against ``bare_sps``: training samples per second inside the best trial (its epochs times its
   rows over its ``fit_seconds``, validation and compilation included) against the bare fit's steady epochs.
 
-Writes ``benchmarks/results/throughput_<time-limit>.md`` and the raw rows to the CSV beside it.
+With ``--baseline PATH`` (another checkout of autodeep, e.g. ``git worktree add /tmp/main main``) every pair
+also runs with that checkout's code, the two alternating which goes first (``--rounds`` repeats the pairs, so
+each code runs first as often), under the same load; the ``code`` column says which ran (``this`` or
+``baseline``) and ``commit`` its commit. ``--max-trials`` caps the trials as well as the time, for comparisons
+that should not depend on the load.
+
+Writes ``benchmarks/results/throughput_<datasets>_<backends>_<time-limit>_<max-trials>.md`` and the raw rows
+to the CSV beside it.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ import _common as C
 
 TABLES = ("credit-g", "kc1", "phoneme", "adult", "bank-marketing", "Australian", "titanic", "kr-vs-kp")
 IMAGES = ("cifar10",)
-COLUMNS = ["dataset", "backend", "rows", "time_limit", "wall_s", "trials", "trials_per_min", "in_fit",
+COLUMNS = ["dataset", "backend", "code", "rows", "time_limit", "wall_s", "trials", "trials_per_min", "in_fit",
            "first_trial_s", "prepare_s", "search_s", "final_s", "compile_s", "step_ms", "trial_sps", "bare_sps",
            "score", "error", "commit"]
 BARE_EPOCHS = 4
@@ -106,17 +113,21 @@ def bare_fit(clf, x_train, y_train) -> dict:
 
 
 def run_one(name: str, backend: str, args) -> dict:
-    """Fit autodeep on one dataset in this process (on ``backend``) and measure where its time went."""
+    """Fit autodeep on one dataset in this process (on ``backend``) and measure where its time went; with
+    ``args.code``, autodeep is imported from that checkout instead of this one."""
+    if args.code:
+        sys.path.insert(0, os.path.abspath(args.code))
     import autodeep as ak
     from sklearn.metrics import accuracy_score, roc_auc_score
 
     root = C.data_dir(args.data_dir)
     x_tr, y_tr, x_te, y_te = load(root, name)
     task = ak.ImageClassifier if name in IMAGES else ak.StructuredDataClassifier
-    row = {"dataset": name, "backend": backend, "rows": len(y_tr) + len(y_te), "time_limit": args.time_limit,
-           "commit": C.git_commit()}
+    row = {"dataset": name, "backend": backend, "code": "baseline" if args.code else "this",
+           "rows": len(y_tr) + len(y_te), "time_limit": args.time_limit,
+           "commit": checkout_commit(args.code) if args.code else C.git_commit()}
     with tempfile.TemporaryDirectory() as tmp:
-        clf = task(max_trials=1000, time_limit=args.time_limit, seed=0, overwrite=True, verbose=0, directory=tmp)
+        clf = task(max_trials=args.max_trials, time_limit=args.time_limit, seed=0, overwrite=True, verbose=0, directory=tmp)
         started = time.time()
         clf.fit(x_tr, y_tr)
         ended = time.time()
@@ -131,16 +142,26 @@ def run_one(name: str, backend: str, args) -> dict:
     return row
 
 
-def run_in_process(name: str, backend: str, args) -> dict:
-    """Run one pair in a child process with ``KERAS_BACKEND=backend``; an error becomes the row's error."""
-    cmd = [sys.executable, __file__, "--one", name, "--backends", backend, "--time-limit", str(args.time_limit)]
+def checkout_commit(path: str) -> str:
+    """The short commit of the checkout at ``path`` ("" when it is not a git checkout)."""
+    done = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def run_in_process(name: str, backend: str, args, code: str | None = None) -> dict:
+    """Run one pair in a child process with ``KERAS_BACKEND=backend`` and the autodeep of ``code`` (a checkout;
+    None: this one); an error becomes the row's error."""
+    cmd = [sys.executable, __file__, "--one", name, "--backends", backend, "--time-limit", str(args.time_limit),
+           "--max-trials", str(args.max_trials)]
     if args.data_dir:
         cmd += ["--data-dir", args.data_dir]
+    if code:
+        cmd += ["--code", code]
     env = {**os.environ, "KERAS_BACKEND": backend}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     if done.returncode or not lines:
-        return {"dataset": name, "backend": backend, "error": done.stderr.strip().splitlines()[-1:] or "no output"}
+        return {"dataset": name, "backend": backend, "code": "baseline" if code else "this", "error": done.stderr.strip().splitlines()[-1:] or "no output"}
     return json.loads(lines[-1])
 
 
@@ -157,8 +178,13 @@ def parse_args(argv=None):
                    choices=TABLES + IMAGES)
     p.add_argument("--backends", nargs="+", default=["jax", "torch"], choices=["jax", "torch"])
     p.add_argument("--time-limit", type=float, default=60)
+    p.add_argument("--max-trials", type=int, default=1000, help="trials at most in each fit (default 1000)")
+    p.add_argument("--baseline", help="another autodeep checkout: run the same pairs with its code too, "
+                                      "alternating which goes first")
+    p.add_argument("--rounds", type=int, default=1, help="run every pair this many times (default 1)")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one dataset in this process
-    C.add_io_arguments(p, "throughput_{time_limit}")
+    p.add_argument("--code", help=argparse.SUPPRESS)  # internal: the checkout --one imports autodeep from
+    C.add_io_arguments(p, "throughput_{datasets}_{backends}_{time_limit}_{max_trials}")
     args = p.parse_args(argv)
     args.out = C.result_path(args)
     return args
@@ -170,12 +196,29 @@ def main(argv=None) -> None:
         print(json.dumps(run_one(args.one, args.backends[0], args), default=float))
         return
     rows = []
-    for name in args.datasets:
-        for backend in args.backends:
-            rows.append(run_in_process(name, backend, args))
-            print(C.md_row(rows[-1].get(c) for c in COLUMNS), flush=True)
-            C.write_report(args.out, summarize(rows), rows)
+    for name, backend, code in runs(args):
+        rows.append(run_in_process(name, backend, args, code))
+        print(C.md_row(rows[-1].get(c) for c in COLUMNS), flush=True)
+        C.write_report(args.out, summarize(rows), rows)
     print(f"wrote {args.out}")
+
+
+def runs(args) -> list[tuple[str, str, str | None]]:
+    """``(dataset, backend, code)`` in the order they run: with a baseline, each pair runs with both codes, the
+    one that goes first alternating from pair to pair.
+
+    >>> import argparse
+    >>> runs(argparse.Namespace(datasets=["kc1"], backends=["jax"], baseline="/b", rounds=2))
+    [('kc1', 'jax', None), ('kc1', 'jax', '/b'), ('kc1', 'jax', '/b'), ('kc1', 'jax', None)]
+    """
+    codes = [None, args.baseline] if args.baseline else [None]
+    order = []
+    for _ in range(args.rounds):
+        for name in args.datasets:
+            for backend in args.backends:
+                order += [(name, backend, code) for code in codes]
+                codes = codes[::-1]
+    return order
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from autodeep.fit.settings import Settings
 from autodeep.fit.trial import TrialRun
 from autodeep.graph import HyperParameters
 from autodeep.search import Searcher
-from autodeep.train import free_memory
+from autodeep.train import free_memory, frozen_heap
 
 
 def make_searcher(settings: Settings, trial: TrialRun, initial_configs: list[dict], study_url: str) -> Searcher:
@@ -30,8 +30,9 @@ def make_searcher(settings: Settings, trial: TrialRun, initial_configs: list[dic
 def run_search(searcher: Searcher, trial: TrialRun, budget: Budget, settings: Settings):
     """Run the trials; returns the Optuna study. With several ``n_workers``, or a ``storage`` URL other
     machines may join, the search is published for worker processes: they receive ``searcher``, ``trial`` and
-    ``budget``, nothing else."""
-    with trial.progress or contextlib.nullcontext():  # the live display ends with the search
+    ``budget``, nothing else. What is alive before the first trial stays out of the trials' garbage collections
+    (``frozen_heap``)."""
+    with trial.progress or contextlib.nullcontext(), frozen_heap():  # the live display ends with the search
         if settings.n_workers > 1 or settings.storage:
             from autodeep.search.worker import run_with_workers
 

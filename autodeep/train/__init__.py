@@ -5,9 +5,10 @@ from autodeep.train.trainer import (
     default_batch_size,
     fit_model,
     free_memory,
+    frozen_heap,
     objective_direction,
     quiet_optimizer_state,
 )
 
-__all__ = ["TrainResult", "default_batch_size", "fit_model", "free_memory", "objective_direction",
-           "quiet_optimizer_state"]
+__all__ = ["TrainResult", "default_batch_size", "fit_model", "free_memory", "frozen_heap",
+           "objective_direction", "quiet_optimizer_state"]

@@ -14,7 +14,8 @@ import numpy as np
 from autodeep.data.rows import is_lazy, read_rows
 
 
-def _n_rows(x) -> int:
+def n_rows(x) -> int:
+    """The number of rows of an input: an array, a ``LazyRows``, or a dict of them (one per input node)."""
     return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
 
 
@@ -37,7 +38,7 @@ def _dataset_class():
         def __init__(self, x, y=None, batch_size: int = 32, shuffle: bool = False, seed: int | None = None):
             super().__init__(workers=1, use_multiprocessing=False)
             self.x, self.y, self.batch_size, self.shuffle = x, y, int(batch_size), shuffle
-            self.order = np.arange(_n_rows(x))
+            self.order = np.arange(n_rows(x))
             self.rng = np.random.default_rng(seed)
             if shuffle:
                 self.rng.shuffle(self.order)
