@@ -68,7 +68,7 @@ def measure(clf, held_out, session, repeats: int, single_rows: int) -> list[dict
               "onnx_us_per_row": 1e6 * _best(lambda: [session.run(None, onnx_feeds(clf.predictor_, r))
                                                       for r in rows], repeats) / len(rows)}
     for row in (batch, single):
-        row.update(predict_over_onnx=row["predict_us_per_row"] / row["onnx_us_per_row"], max_abs_diff=gap)
+        row.update(predict_over_onnx=row["predict_us_per_row"] / row["onnx_us_per_row"], max_abs_diff=f"{gap:.1e}")
     return [batch, single]
 
 
