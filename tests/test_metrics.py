@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import f1_score, mean_absolute_error
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, mean_absolute_error
 
 import autodeep as ak
 
@@ -31,6 +31,7 @@ def test_f1_objective_scores_trials_on_the_validation_rows_at_the_tuned_threshol
     _, (x_val, y_val) = rare
     threshold = f1_model.predictor_.manifest["outputs"][0]["threshold"]
     assert 0.0 < threshold < 0.5  # rare positives: the tuned threshold is below 0.5
+    assert f1_model.predictor_.manifest["outputs"][0]["threshold_source"] == "validation"  # not bagged
     predicted = f1_model.predict(x_val)
     assert f1_model.study_.best_value == pytest.approx(f1_score(y_val, predicted), abs=1e-6)
     assert f1_model.predictor_.manifest["info"]["objective"] == "f1"
@@ -44,6 +45,19 @@ def test_predict_uses_the_threshold_and_predict_proba_is_unchanged(rare, f1_mode
     assert f1_score(y_val, f1_model.predict(x_val)) > f1_score(y_val, proba.argmax(axis=1))
     loaded = ak.load_model(f1_model.predictor_.path)  # the manifest carries the threshold
     assert np.array_equal(loaded.predict(x_val), f1_model.predict(x_val))
+
+
+@pytest.mark.parametrize("name, score", [("f1", f1_score), ("balanced_accuracy", balanced_accuracy_score),
+                                         ("accuracy", accuracy_score)])
+def test_best_threshold_is_the_best_cut_of_the_weighted_rows(name, score):
+    from autodeep.fit.metrics import METRICS, best_threshold
+
+    rng = np.random.default_rng(3)
+    y, p, w = (rng.random(300) < 0.2).astype(int), rng.random(300), rng.random(300) * 3
+    p[:50] = np.round(p[:50], 1)  # ties: rows with equal probabilities fall on the same side of any threshold
+    threshold = best_threshold(METRICS[name], y, p, w)
+    cuts = [score(y, p >= t, sample_weight=w) for t in np.r_[np.unique(p), np.inf]]  # every cut of the rows
+    assert score(y, p >= threshold, sample_weight=w) == pytest.approx(max(cuts), abs=1e-12)
 
 
 def test_decision_threshold_none_keeps_argmax(rare, tmp_path):

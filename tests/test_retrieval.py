@@ -184,3 +184,25 @@ def test_binary_heads_choose_their_blend_by_ranking():
     # one class only: AUC is undefined, so there is no evidence and no blend (and no crash)
     none = choose_blend(d, ref_y, p_val, np.zeros((200, 1)), rank_loss)
     assert not none["used"] and none["held_out_gain"] == 0.0 and np.isfinite(none["gain"])
+
+
+def test_the_blend_is_chosen_with_the_validation_rows_weights():
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    rng = np.random.default_rng(5)
+    y_val = rng.integers(0, 2, (200, 1)).astype(float)
+    ref_y = np.r_[y_val[:100], 1.0 - y_val[100:]]  # rows 0-99 repeat a row of their class, rows 100-199 of the other
+    d = np.full((200, 200), 5.0)
+    d[np.arange(200), np.arange(200)] = 0.0
+    p_val = np.clip(0.4 + 0.2 * y_val + rng.normal(0, 0.15, (200, 1)), 0.02, 0.98)
+    w = rng.uniform(0.5, 2.0, 200)
+    assert rank_loss(y_val, p_val, w) == pytest.approx(1 - roc_auc_score(y_val.ravel(), p_val.ravel(), sample_weight=w))
+    assert validation_loss("binary")(y_val, p_val, w) == pytest.approx(log_loss(y_val, p_val, sample_weight=w))
+    helped, hurt = np.r_[np.ones(100), np.zeros(100)], np.r_[np.zeros(100), np.ones(100)]
+    kept = choose_blend(d, ref_y, p_val, y_val, rank_loss, weights=helped)  # only the rows the blend helps count
+    assert kept["used"] and kept["held_out_gain"] > 0.05
+    assert not choose_blend(d, ref_y, p_val, y_val, rank_loss, weights=hurt)["used"]
+    w_y = np.where(y_val.ravel() == 1, 3.0, 1.0)  # the regression loss too: weighted squared error over the variance
+    variance = np.cov(y_val.ravel(), aweights=w_y, ddof=0)
+    expected = np.average((y_val.ravel() - p_val.ravel()) ** 2, weights=w_y) / variance
+    assert validation_loss("regression")(y_val, p_val, w_y) == pytest.approx(expected, rel=1e-5)

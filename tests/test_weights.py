@@ -36,13 +36,29 @@ def test_class_weight_balanced_moves_the_predicted_class_rate(imbalanced, unweig
 def test_sample_weight_and_fit_class_weight_move_the_predicted_probabilities(imbalanced, unweighted, tmp_path):
     x, y = imbalanced
     bagged = {**FAST, "refit": True, "bagging_folds": 2}  # the fold models are weighted too
-    weighted = ak.StructuredDataClassifier(directory=str(tmp_path / "a"), **bagged)
+    weighted = ak.StructuredDataClassifier(directory=str(tmp_path / "a"), objective="f1", **bagged)
     weighted.fit(x, y, sample_weight=np.where(y == 1, 4.0, 1.0))
     assert weighted.predictor_.manifest["info"]["final"]["kind"] == "bagged"
     assert weighted.predict_proba(x)[:, 1].mean() > unweighted.predict_proba(x)[:, 1].mean() + 0.1
+    _check_out_of_fold_threshold(weighted, x)
     keras_style = ak.StructuredDataClassifier(directory=str(tmp_path / "b"), **FAST)
     keras_style.fit(x, y, class_weight={0: 1.0, 1: 4.0})  # Keras' fit argument is accepted too
     assert keras_style.predict_proba(x)[:, 1].mean() > unweighted.predict_proba(x)[:, 1].mean() + 0.1
+
+
+def _check_out_of_fold_threshold(clf, x):
+    """A bagged fit with objective="f1" tunes the threshold on the folds' weighted out-of-fold predictions."""
+    from sklearn.metrics import f1_score
+
+    head, final = clf.predictor_.manifest["outputs"][0], clf.predictor_.manifest["info"]["final"]
+    assert head["threshold_source"] == "out_of_fold"
+    oof = np.load(clf.project_.path / "out_of_fold.npz")
+    assert sorted(oof["rows"]) == list(range(len(x))) and final["out_of_fold_rows"] == len(x)  # both folds
+    targets, p, w = oof["targets"], oof["predictions"], oof["weights"]
+    assert np.array_equal(w > 2 * w.min(), targets == 1)  # each row keeps its own target and (normalised) weight
+    best = max(f1_score(targets, p >= t, sample_weight=w) for t in np.r_[np.unique(p), np.inf])
+    assert f1_score(targets, p >= head["threshold"], sample_weight=w) == pytest.approx(best, abs=1e-12)
+    assert np.array_equal(clf.predict(x), (clf.predict_proba(x)[:, 1] >= head["threshold"]).astype(int))
 
 
 @pytest.mark.parametrize("weights, message", [

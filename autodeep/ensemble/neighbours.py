@@ -50,8 +50,9 @@ def blend_criterion(target_format: str):
 
 
 def choose_blends(graph, keys, val_predictions: list, arrays_tr: dict, targets_tr, arrays_va: dict,
-                  targets_va, seed: int = 0) -> list[dict]:
-    """Per head, the blend that lowers its validation loss most (``used`` False when none helps enough).
+                  targets_va, seed: int = 0, weights_va=None) -> list[dict]:
+    """Per head, the blend that lowers its validation loss most (``used`` False when none helps enough), the
+    loss weighting each validation row by ``weights_va`` (``fit(sample_weight=)``, ``class_weight``; None: equally).
 
     The reference is the training rows only: the validation predictions come from models fit on them."""
     distances = row_distances([arrays_va[k] for k, _ in keys], [arrays_tr[k] for k, _ in keys])
@@ -62,5 +63,5 @@ def choose_blends(graph, keys, val_predictions: list, arrays_tr: dict, targets_t
             choices.append({"used": False, "reason": f"target_format {head.target_format!r}"})
             continue
         choices.append(choose_blend(distances, reference_targets(head, y_tr), prediction, y_va,
-                                    blend_criterion(head.target_format), seed=seed))
+                                    blend_criterion(head.target_format), seed=seed, weights=weights_va))
     return choices

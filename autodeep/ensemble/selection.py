@@ -7,34 +7,43 @@ from typing import Callable, Sequence
 import numpy as np
 
 
-def validation_loss(target_format: str) -> Callable[[np.ndarray, np.ndarray], float]:
-    """The loss that ranks ensembles for a head: log loss for classes, mean squared error for values.
+def validation_loss(target_format: str) -> Callable[..., float]:
+    """The loss that ranks ensembles for a head, ``loss(y, p, weights=None)``: log loss for classes, mean
+    squared error (over the targets' variance) for values; ``weights`` weigh the rows (None: equally).
 
     Example:
         >>> loss = validation_loss("binary")
-        >>> round(loss(np.array([[1.0], [0.0]]), np.array([[0.9], [0.1]])), 4)
-        0.1054
+        >>> y, p = np.array([[1.0], [0.0]]), np.array([[0.9], [0.2]])
+        >>> round(loss(y, p), 4), round(loss(y, p, weights=np.array([1.0, 0.0])), 4)
+        (0.1643, 0.1054)
     """
     eps = 1e-7
 
-    def binary(y, p):
+    def binary(y, p, weights=None):
         p = np.clip(p.reshape(y.shape), eps, 1 - eps)
-        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+        return -_row_mean(y * np.log(p) + (1 - y) * np.log(1 - p), weights)
 
-    def sparse(y, p):
+    def sparse(y, p, weights=None):
         p = np.clip(p, eps, 1.0)
-        return float(-np.mean(np.log(p[np.arange(len(y)), y.astype(int).reshape(-1)])))
+        return -_row_mean(np.log(p[np.arange(len(y)), y.astype(int).reshape(-1)]), weights)
 
-    def onehot(y, p):
-        return float(-np.mean(np.sum(y * np.log(np.clip(p, eps, 1.0)), axis=1)))
+    def onehot(y, p, weights=None):
+        return -_row_mean(np.sum(y * np.log(np.clip(p, eps, 1.0)), axis=1), weights)
 
-    def squared(y, p):
-        return float(np.mean((y.reshape(p.shape) - p) ** 2) / (np.var(y) + eps))
+    def squared(y, p, weights=None):
+        centre = _row_mean(y, weights)
+        return _row_mean((y.reshape(p.shape) - p) ** 2, weights) / (_row_mean((y - centre) ** 2, weights) + eps)
 
     losses = {"binary": binary, "multilabel": binary, "sparse": sparse, "onehot": onehot, "regression": squared}
     if target_format not in losses:
         raise ValueError(f"No validation loss for target_format {target_format!r}; known: {sorted(losses)}.")
     return losses[target_format]
+
+
+def _row_mean(values, weights) -> float:
+    """The mean of ``values`` over every entry, each row weighted by ``weights`` (None: equally)."""
+    values = np.asarray(values, dtype="float64")
+    return float(np.average(values.reshape(len(values), -1).mean(axis=1), weights=weights))
 
 
 def greedy_selection(predictions: Sequence[Sequence[np.ndarray]], score: Callable[[list[np.ndarray]], float],

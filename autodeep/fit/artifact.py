@@ -44,8 +44,9 @@ def save_artifact(path, model, inputs: list[dict], outputs: list[dict], info: di
     """Write an artifact folder atomically (a crash leaves the previous export intact).
 
     ``inputs``: per input ``{"name", "kind", "preprocessor": obj}``; ``outputs``: per head
-    ``{"name", "task", "codec": TargetCodec, "target_format", "num_classes", "threshold"}`` (``threshold``: a binary
-    head's decision threshold, None for 0.5).
+    ``{"name", "task", "codec": TargetCodec, "target_format", "num_classes", "threshold", "threshold_source"}``
+    (``threshold``: a binary head's decision threshold, None for 0.5; ``threshold_source``: ``"out_of_fold"``,
+    ``"validation"``, ``"fixed"`` or None).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,8 @@ def save_artifact(path, model, inputs: list[dict], outputs: list[dict], info: di
                                      "config": i["preprocessor"].get_config()}} for i in inputs],
         "outputs": [{"name": o["name"], "task": o["task"], "codec": o["codec"].get_config(),
                      "target_format": o["target_format"], "num_classes": o.get("num_classes"),
-                     "threshold": o.get("threshold")} for o in outputs],
+                     "threshold": o.get("threshold"), "threshold_source": o.get("threshold_source")}
+                    for o in outputs],
         "model": {"file": MODEL_FILE, "sha256": _sha256(staging / MODEL_FILE)},
         "info": info or {},
     }

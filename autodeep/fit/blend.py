@@ -23,14 +23,15 @@ def blend_keys(retrieval, graph: Graph, data: PreparedData) -> list[tuple[str, s
 
 def choose_blends(retrieval, graph: Graph, data: PreparedData, members: list[tuple], project,
                   seed: int = 0) -> tuple[list, list[dict]]:
-    """``(keys, choices)``: the inputs and each head's blend (``used`` False when none helps enough);
+    """``(keys, choices)``: the inputs and each head's blend (``used`` False when none helps enough; chosen with
+    the validation rows' weights);
     ``([], [])`` when blending is not tried or a member's validation predictions are missing."""
     keys = blend_keys(retrieval, graph, data)
     predictions = member_predictions(graph, members, project) if keys else None
     if predictions is None:
         return [], []
     return keys, neighbours.choose_blends(graph, keys, predictions, data.arrays_tr, data.targets_tr,
-                                          data.arrays_va, data.targets_va, seed=seed)
+                                          data.arrays_va, data.targets_va, seed=seed, weights_va=data.weights_va)
 
 
 def attach_blends(graph: Graph, specs: dict, model, keys, choices: list[dict], x_all: dict, y_all):

@@ -13,18 +13,21 @@ from autodeep.graph import Graph
 from autodeep.train import free_memory
 
 
-def export(path, model, graph: Graph, data: PreparedData, info: dict, thresholds: list | None = None) -> Predictor:
+def export(path, model, graph: Graph, data: PreparedData, info: dict, thresholds: list | None = None,
+           threshold_sources: list | None = None) -> Predictor:
     """Save the artifact at ``path`` and return it loaded (predictions come from exactly what was saved).
 
     ``info`` goes to the manifest as it is (the best trial, its score, the objective, the ``final`` record);
-    ``thresholds``: per head, the decision threshold of a binary head (``autodeep.fit.metrics``), or None.
+    ``thresholds``: per head, the decision threshold of a binary head (``autodeep.fit.metrics``), or None;
+    ``threshold_sources``: per head, where it comes from (``"out_of_fold"``, ``"validation"``, ``"fixed"``), or None.
     """
     thresholds = thresholds or [None] * len(graph.heads)
+    threshold_sources = threshold_sources or [None] * len(graph.heads)
     inputs = [{"name": node.name, "kind": node.kind, "preprocessor": p}
               for node, p in zip(graph.inputs, data.preprocessors)]
     outputs = [{"name": h.name, "task": h.task, "codec": c, "target_format": h.target_format,
-                "num_classes": getattr(h, "num_classes", None), "threshold": t}
-               for h, c, t in zip(graph.heads, data.codecs, thresholds)]
+                "num_classes": getattr(h, "num_classes", None), "threshold": t, "threshold_source": source}
+               for h, c, t, source in zip(graph.heads, data.codecs, thresholds, threshold_sources)]
     save_artifact(path, model, inputs, outputs, info)
     free_memory()
     return Predictor.load(path)

@@ -1,6 +1,7 @@
 """The final model: each chosen trial bagged, refit on all rows, or kept with its trial weights (as the
 ``Budget`` allows), the members averaged into one Keras model, and neighbour blending attached when it
-helps. Returns the model and the ``final`` record the manifest keeps."""
+helps. Returns the model, the ``final`` record the manifest keeps, and the bagged folds' out-of-fold
+predictions when a binary head's threshold is to be tuned on them (``autodeep.fit.out_of_fold``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import numpy as np
 from autodeep.blocks.heads import class_indices
 from autodeep.blocks.layers import WeightedAverage
 from autodeep.data.rows import take_rows
+from autodeep.ensemble.neighbours import per_head
 from autodeep.fit.blend import attach_blends, choose_blends
 from autodeep.fit.budget import Budget
+from autodeep.fit.metrics import tunes_threshold
+from autodeep.fit.out_of_fold import OutOfFold, combine, fold_prediction
 from autodeep.fit.prepare import PreparedData
 from autodeep.fit.trial import TrialRun
 from autodeep.fit.weights import weighted_validation
@@ -22,33 +26,55 @@ RETRIEVAL_FIELDS = ("used", "tau", "prior", "gain", "held_out_gain")  # of each 
 
 def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget: Budget, refit: bool,
                 retrieval="auto"):
-    """``(model, final)``: the model to export for ``members`` (``[(trial, weight)]``, heaviest first: they
-    get the time first) and the record of how it was made."""
+    """``(model, final, out_of_fold)``: the model to export for ``members`` (``[(trial, weight)]``, heaviest
+    first: they get the time first), the record of how it was made, and the first head's ``OutOfFold``
+    predictions (None unless every member was bagged and the threshold is tuned); these are also kept in the
+    project folder as ``out_of_fold.npz``."""
     graph, seed = run.graph, run.seed or 0
     keys, blends = choose_blends(retrieval, graph, data, members, run.project, seed=seed)
     x_all, y_all = data.all_rows() if refit or keys else (None, None)
     w_all = data.all_weights() if refit else None
     folds = fold_indices(class_labels(graph, y_all), data.n_tr + data.n_va, budget.folds, seed) if budget.folds else []
     models, weights, how = [], [], []
+    collect = bool(folds) and tunes_threshold(run.decision_threshold, run.metric, graph.heads)
+    per_member = []  # per member, its fold models' out-of-fold predictions (when collected)
     for i, (trial, weight) in enumerate(members):
-        bag, kind = member_models(i, trial, run, budget, refit, x_all, y_all, folds, w_all)
+        per_member.append([])
+        bag, kind = member_models(i, trial, run, budget, refit, x_all, y_all, folds, w_all,
+                                  out_of_fold=per_member[-1] if collect else None)
         models.append(bag)
         weights += [weight / len(bag)] * len(bag)
         how.append(kind)
     final = _record(members, models, how, data, refit, budget.folds)
+    oof = out_of_fold(per_member if collect else None, members, graph, y_all, w_all, run.project, final)
     models = [m for bag in models for m in bag]
     model = models[0] if len(models) == 1 else average_models(graph, data.specs, models, weights)
     if keys:
         final["retrieval"] = [{k: c.get(k) for k in RETRIEVAL_FIELDS} for c in blends]
         if any(c["used"] for c in blends):
             model = attach_blends(graph, data.specs, model, keys, blends, x_all, y_all)
-    return model, final
+    return model, final, oof
+
+
+def out_of_fold(per_member: list | None, members: list[tuple], graph, y_all, w_all, project, final: dict) \
+        -> OutOfFold | None:
+    """The members' fold predictions (``per_member``, or None when not collected) combined, saved in the
+    project folder (an earlier fit's removed when there are none) and their row count added to ``final``."""
+    oof = None
+    if per_member is not None:
+        y_first = per_head(graph, y_all)[0]
+        oof = combine(per_member, [w for _, w in members], y_first, w_all, len(y_first))
+    project.save_out_of_fold(None if oof is None else oof.arrays())
+    if oof is not None:
+        final["out_of_fold_rows"] = len(oof.rows)
+    return oof
 
 
 def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_all, y_all,
-                  folds: list, w_all=None) -> tuple[list, str]:
+                  folds: list, w_all=None, out_of_fold: list | None = None) -> tuple[list, str]:
     """The models of member ``i`` and how they were made: ``"bagged"`` (fold models and the trial's own),
-    ``"refit"`` (one model on all rows) or ``"trial_weights"`` (``w_all``: the rows' weights, or None)."""
+    ``"refit"`` (one model on all rows) or ``"trial_weights"`` (``w_all``: the rows' weights, or None); each fold
+    model's ``fold_prediction`` of its held-out rows is appended to ``out_of_fold`` unless it is None."""
     bag = []
     for k, (fit_idx, stop_idx) in enumerate(folds):
         if not budget.fold_fits(trial):
@@ -63,6 +89,8 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
         if result.stopped == "deadline":
             break  # half-trained: leave it out
         bag.append(model)
+        if out_of_fold is not None:
+            out_of_fold.append(fold_prediction(model, x_all, stop_idx))
     if bag:
         return bag + [trial_model(run, trial, i)], "bagged"
     if refit and budget.refit_fits(trial):

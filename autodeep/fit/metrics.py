@@ -12,9 +12,11 @@ values (``"value"``, regression).
 
 **Decision threshold.** ``decision_threshold="auto"`` (the default) tunes the threshold of a binary head when
 the objective needs labels (``"f1"``, ``"balanced_accuracy"``, ``"accuracy"``, or an ``ak.Metric`` with
-``needs="label"``): the threshold maximising the objective on the validation predictions of the exported
-members is kept in the manifest and ``predict`` uses it; ``predict_proba`` is unchanged. A number fixes the
-threshold; ``None`` keeps 0.5 (argmax). Out-of-fold predictions of the bagged folds are not used yet.
+``needs="label"``): the threshold maximising the objective is kept in the manifest (the head's ``threshold``, and
+``threshold_source``) and ``predict`` uses it; ``predict_proba`` is unchanged. It is tuned on the out-of-fold
+predictions of the bagged members (``"out_of_fold"``, ``autodeep.fit.out_of_fold``) when the final stage bagged
+and they cover more rows than the validation split, else on the exported members' validation predictions
+(``"validation"``). A number fixes the threshold (``"fixed"``); ``None`` keeps 0.5 (argmax).
 """
 
 from __future__ import annotations
@@ -227,8 +229,12 @@ def trial_score(metric: Metric, heads, targets, predictions: list, weights, tria
 
 
 def best_threshold(metric: Metric, y, p, weights=None) -> float:
-    """The threshold on a binary head's probabilities that maximises (or minimises) ``metric`` on ``(y, p)``:
-    the best of 0.5 and the midpoints of the distinct probabilities (at most 200 quantiles).
+    """The threshold on a binary head's probabilities that maximises (or minimises) ``metric`` on ``(y, p)``.
+
+    The candidates are 0.5 (kept on a tie), the lowest probability (every row positive), the midpoints of the
+    distinct probabilities and one above the highest (no row positive): every cut of the rows for the built-in label metrics (``"f1"``,
+    ``"balanced_accuracy"``, ``"accuracy"``: scored at once from the weighted confusion counts), at most 200
+    quantiles' for an ``ak.Metric``.
 
     Example:
         >>> y = np.array([0, 0, 1, 1, 1]); p = np.array([0.1, 0.3, 0.35, 0.4, 0.9])
@@ -236,11 +242,43 @@ def best_threshold(metric: Metric, y, p, weights=None) -> float:
         0.325
     """
     p = np.asarray(p, dtype="float64").reshape(-1)
-    values = np.unique(np.quantile(p, np.linspace(0, 1, 201))) if len(np.unique(p)) > 200 else np.unique(p)
-    candidates = np.concatenate([[0.5], (values[1:] + values[:-1]) / 2])
-    scores = [metric(y, p, "binary", weights=weights, threshold=t) for t in candidates]
+    counted = next((f for name, f in FROM_COUNTS.items() if metric is METRICS[name]), None)
+    exact = counted is not None or len(np.unique(p)) <= 200
+    values = np.unique(p) if exact else np.unique(np.quantile(p, np.linspace(0, 1, 201)))
+    none = (values[-1] + 1.0) / 2 if values[-1] < 1.0 else np.nextafter(values[-1], np.inf)  # no row positive
+    candidates = np.concatenate([[0.5, values[0]], (values[1:] + values[:-1]) / 2, [none]])
+    if counted is not None:
+        scores = counted(*_confusion_counts(np.asarray(y).reshape(-1), p, weights, candidates))
+    else:
+        scores = [metric(y, p, "binary", weights=weights, threshold=t) for t in candidates]
     pick = int(np.argmax(scores) if metric.direction == "max" else np.argmin(scores))
     return float(candidates[pick])
+
+
+def _confusion_counts(y, p, weights, thresholds) -> tuple:
+    """Weighted ``(tp, fp, fn, tn)`` at each of ``thresholds`` (a row is positive when ``p >= threshold``)."""
+    w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype="float64").reshape(-1)
+    order = np.argsort(p)
+    p, positive = p[order], (y[order] > 0.5) * w[order]
+    negative = w[order] - positive
+    # rows at or above each threshold: the suffix sums from its first index in the sorted probabilities
+    first = np.searchsorted(p, thresholds, side="left")
+    above_pos = np.r_[np.cumsum(positive[::-1])[::-1], 0.0][first]
+    above_neg = np.r_[np.cumsum(negative[::-1])[::-1], 0.0][first]
+    return above_pos, above_neg, positive.sum() - above_pos, negative.sum() - above_neg
+
+
+def _ratio(a, b):
+    return np.divide(a, b, out=np.zeros_like(np.asarray(a, dtype="float64")), where=b > 0)
+
+
+#: The built-in label metrics as functions of the weighted confusion counts (what ``best_threshold`` scores
+#: every cut of the rows with at once); each equals its scikit-learn function on a binary head's labels.
+FROM_COUNTS = {
+    "f1": lambda tp, fp, fn, tn: _ratio(2 * tp, 2 * tp + fp + fn),
+    "balanced_accuracy": lambda tp, fp, fn, tn: (_ratio(tp, tp + fn) + _ratio(tn, tn + fp)) / 2,
+    "accuracy": lambda tp, fp, fn, tn: _ratio(tp + tn, tp + fp + fn + tn),
+}
 
 
 def check_decision_threshold(value):
@@ -256,26 +294,47 @@ def check_decision_threshold(value):
     raise ValueError(f"decision_threshold must be 'auto', None or a number in (0, 1); received {value!r}.")
 
 
-def decision_thresholds(setting, objective, graph, members: list, project, data) -> list:
-    """Per head, the threshold ``predict`` uses on a binary head's probability (None: 0.5, argmax).
+def tunes_threshold(setting, objective, heads) -> bool:
+    """Whether the first head's threshold is tuned: ``setting`` (``decision_threshold``) is ``"auto"``, the
+    head is binary and ``objective`` a ``Metric`` that needs labels.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> binary = [SimpleNamespace(target_format="binary")]
+        >>> tunes_threshold("auto", METRICS["f1"], binary), tunes_threshold("auto", METRICS["auc"], binary)
+        (True, False)
+    """
+    return setting == "auto" and isinstance(objective, Metric) and objective.threshold_dependent \
+        and heads[0].target_format == "binary"
+
+
+def decision_thresholds(setting, objective, graph, members: list, project, data, out_of_fold=None) \
+        -> tuple[list, list]:
+    """``(thresholds, sources)``: per head, the threshold ``predict`` uses on a binary head's probability
+    (None: 0.5, argmax) and where it comes from (``"fixed"``, ``"out_of_fold"``, ``"validation"``, or None).
 
     ``setting`` is the model's ``decision_threshold``: a number fixes it for every binary head; ``"auto"`` tunes
-    the first head's when it is binary and ``objective`` a ``Metric`` that needs labels, on the validation
-    predictions of ``members`` (``[(trial, weight)]``) averaged with their weights.
+    the first head's when ``tunes_threshold``: on ``out_of_fold`` (``autodeep.fit.out_of_fold.OutOfFold``) when it
+    covers more rows than the validation split, else on the validation predictions of ``members``
+    (``[(trial, weight)]``) averaged with their weights.
     """
     from autodeep.fit.members import member_predictions
 
     setting = check_decision_threshold(setting)
     thresholds = [float(setting) if isinstance(setting, (int, float)) and h.target_format == "binary" else None
                   for h in graph.heads]
-    if setting != "auto" or not isinstance(objective, Metric) or not objective.threshold_dependent \
-            or graph.heads[0].target_format != "binary":
-        return thresholds
+    sources = ["fixed" if t is not None else None for t in thresholds]
+    if not tunes_threshold(setting, objective, graph.heads):
+        return thresholds, sources
+    if out_of_fold is not None and len(out_of_fold.rows) > data.n_va:
+        thresholds[0] = best_threshold(objective, out_of_fold.targets, out_of_fold.predictions, out_of_fold.weights)
+        sources[0] = "out_of_fold"
+        return thresholds, sources
     predictions = member_predictions(graph, members, project)
     if predictions is not None:
         y, p, _ = first_head(data.targets_va, predictions, graph.heads)
-        thresholds[0] = best_threshold(objective, y, p, data.weights_va)
-    return thresholds
+        thresholds[0], sources[0] = best_threshold(objective, y, p, data.weights_va), "validation"
+    return thresholds, sources
 
 
 def report_metrics(heads) -> list[Metric]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from pathlib import Path
@@ -21,6 +22,8 @@ class Project:
             trials/trial_0007/    config.json, metrics.json, history.json (loss and metrics per epoch),
                                   model.weights.h5, val_pred_<head>.npy; 0007 is Optuna's trial number
             report/               what the report needs beyond the trials (autodeep.report.record)
+            out_of_fold.npz       the bagged folds' out-of-fold predictions of a binary head whose decision
+                                  threshold is tuned (autodeep.fit.out_of_fold), when the final stage bagged
             best_model/           the exported artifact (manifest.json + model files)
 
     Example:
@@ -104,13 +107,21 @@ class Project:
         folder = self.trial_dir(number)
         return [np.load(p) for p in sorted(folder.glob("val_pred_*.npy"))]
 
+    def save_out_of_fold(self, arrays: dict[str, np.ndarray] | None) -> None:
+        """Keep the final stage's out-of-fold predictions as ``out_of_fold.npz``; None removes an earlier fit's."""
+        path = self.path / "out_of_fold.npz"
+        if arrays is None:
+            path.unlink(missing_ok=True)
+            return
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        atomic_write_bytes(path, buffer.getvalue())
+
     def delete_weights(self, number: int) -> None:
         (self.trial_dir(number) / "model.weights.h5").unlink(missing_ok=True)
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
     return buffer.getvalue()

@@ -106,9 +106,11 @@ class AutoModel(EstimatorMixin):
         class_weight: ``"balanced"`` or ``{label: weight}``: weights of the rows of each class of the first
             single-label classification head, multiplied with ``fit``'s ``sample_weight`` (see
             ``autodeep.fit.weights``); ``fit(class_weight=...)``, Keras' place for it, overrides it for one fit.
-        decision_threshold: ``"auto"`` (default): a binary head's threshold is tuned on the validation rows when
-            the objective needs labels (``"f1"``, ``"balanced_accuracy"``, ``"accuracy"``); a number fixes it;
-            ``None`` keeps 0.5. ``predict`` uses it, ``predict_proba`` is unchanged, the manifest records it.
+        decision_threshold: ``"auto"`` (default): a binary head's threshold is tuned when the objective needs
+            labels (``"f1"``, ``"balanced_accuracy"``, ``"accuracy"``): on the out-of-fold predictions of the
+            bagged members when the final stage bags, else on the validation rows; a number fixes it; ``None``
+            keeps 0.5. ``predict`` uses it, ``predict_proba`` is unchanged, the manifest records it and its
+            source (``outputs[k]["threshold_source"]``).
         hyperparameters: Values fixed in every trial, by full name (``{"dense_block_1/num_layers": 1}``; a
             dict, or an object with ``.values`` such as a KerasTuner ``HyperParameters``); the names are
             those of ``tuner_results``. A name the default configuration does not use is warned about.
@@ -301,20 +303,23 @@ class AutoModel(EstimatorMixin):
         best = best_trial(self.study_, run)
         members = select_members(self.study_, self.graph_, self.project_, data.targets_va, settings.ensemble_size,
                                  seed=settings.seed or 0, row_weights=data.weights_va, metric=run.metric)
-        model, final = final_model(members, data, run, budget, settings.refit, settings.retrieval)
-        self.predictor_ = self._export(settings, data, members, model, best, final, marks)
+        model, final, out_of_fold = final_model(members, data, run, budget, settings.refit, settings.retrieval)
+        self.predictor_ = self._export(settings, data, members, model, best, final, marks, out_of_fold)
         if settings.verbose:
             print(done_line(started, best, settings.objective, final, self.project_.artifact_dir), flush=True)
         return self
 
-    def _export(self, settings: Settings, data, members: list, model, best, final: dict, marks: dict) -> Predictor:
-        """Export ``model`` with each binary head's decision threshold (``autodeep.fit.metrics``), and record
-        the phases of ``fit`` (``marks``) for the report."""
+    def _export(self, settings: Settings, data, members: list, model, best, final: dict, marks: dict,
+                out_of_fold=None) -> Predictor:
+        """Export ``model`` with each binary head's decision threshold (``autodeep.fit.metrics``; tuned on
+        ``out_of_fold`` when the bagged folds give more rows than the validation split), and record the phases
+        of ``fit`` (``marks``) for the report."""
         marks["final"] = time.time()
-        thresholds = decision_thresholds(self.decision_threshold, settings.objective, self.graph_, members,
-                                         self.project_, data)
+        thresholds, sources = decision_thresholds(self.decision_threshold, settings.objective, self.graph_, members,
+                                                  self.project_, data, out_of_fold)
         info = search_info(best, objective_name(settings.objective), final, type(self).__name__)
-        predictor = export(self.project_.artifact_dir, model, self.graph_, data, info, thresholds=thresholds)
+        predictor = export(self.project_.artifact_dir, model, self.graph_, data, info, thresholds=thresholds,
+                           threshold_sources=sources)
         record.save_timing(self.project_, marks)
         return predictor
 
