@@ -356,7 +356,7 @@ def test_id_codes_target_statistics_leave_each_training_row_out():
 def test_id_codes_are_chosen_by_levels_and_encoded_as_asked():
     frame = _codes_table(2_000, 300)
     y = (frame["size"] > 0).astype(int).to_numpy()
-    p = TabularPreprocessor(high_cardinality_levels=100)
+    p = TabularPreprocessor(high_cardinality_levels=100, integer_codes=True)
     p.fit_transform(frame, y=y, target_type="binary")
     assert p.codes_ == ["shop", "store_id"]  # "colour" has 2 levels, "size" is not integer-valued
     assert p.numerical_columns_ == ["size", "store_id", "shop#count", "shop#target", "store_id#count",

@@ -42,7 +42,7 @@ class TablePreprocessor:
     uses_targets = True  # fit_transform(raw, y, target_type): categorical statistics (TabularPreprocessor)
 
     def __init__(self, column_names=None, column_types=None, high_cardinality_levels=HIGH_CARDINALITY_LEVELS,
-                 high_cardinality_encodings=ENCODINGS, integer_codes=True):
+                 high_cardinality_encodings=ENCODINGS, integer_codes=False):
         self.column_names = column_names
         self.column_types = column_types
         self.high_cardinality = {"high_cardinality_levels": high_cardinality_levels,  # see TabularPreprocessor

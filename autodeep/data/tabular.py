@@ -93,7 +93,7 @@ class TabularPreprocessor:
 
     def __init__(self, column_types=None, n_quantiles=1000, min_frequency=1, max_categories=1000, seed=0,
                  high_cardinality_levels=HIGH_CARDINALITY_LEVELS, high_cardinality_encodings=ENCODINGS,
-                 integer_codes=True):
+                 integer_codes=False):
         self.column_types = column_types
         self.n_quantiles = n_quantiles
         self.min_frequency = min_frequency

@@ -88,7 +88,9 @@ class StructuredDataInput(Input):
             levels with at least 10 training rows, the rarer ones pooled), ``"count"`` (its level's training
             count) and ``"target"`` (its level's out-of-fold mean target); all three by default
             (``autodeep.data.category_stats``).
-        integer_codes: Whether integer columns with many distinct values can be ID codes (kept as numbers too).
+        integer_codes: Whether integer-valued numerical columns with that many distinct values are ID codes too
+            (they stay numbers as well). Off by default: amounts and counts are integers with many values too;
+            an ID column of integers can also be named in ``column_types`` as categorical.
 
     Example:
         >>> import autodeep as ak
@@ -101,7 +103,7 @@ class StructuredDataInput(Input):
 
     def __init__(self, column_names: list[str] | None = None, column_types: dict | None = None,
                  name: str | None = None, high_cardinality_levels: int | None = HIGH_CARDINALITY_LEVELS,
-                 high_cardinality_encodings=ENCODINGS, integer_codes: bool = True):
+                 high_cardinality_encodings=ENCODINGS, integer_codes: bool = False):
         super().__init__(name or unique_name("structured_data_input"))
         self.column_names = column_names
         self.column_types = column_types
