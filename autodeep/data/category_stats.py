@@ -9,10 +9,12 @@ cannot read a row's label back from its own feature:
   one), as a new row sees how many training rows share its level;
 - target statistics: out of fold (5 folds): each training row's value comes from the other four folds
   (scikit-learn's ``TargetEncoder`` fit on them, whose shrinkage towards the overall mean is learned from
-  the data);
-  validation, test and new rows get the statistics of all training rows.
+  the data); validation, test and new rows get the statistics of all training rows.
 
-A level never seen in training gets count 0 and the overall training mean of the target.
+A level never seen in training gets count 0 and the overall training mean of the target. Which columns are
+ID codes, and which of ``ENCODINGS`` they get, is decided by ``autodeep.data.tabular.TabularPreprocessor``
+(``high_cardinality_levels``, ``high_cardinality_encodings``, ``integer_codes``; measured in
+``benchmarks/categorical_study.py``).
 """
 
 from __future__ import annotations
