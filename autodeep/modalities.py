@@ -151,7 +151,10 @@ def _timeseries_starts(spec: dict) -> list[dict]:
 MODALITIES: dict[str, Modality] = {m.kind: m for m in [
     Modality("numeric", Input, ArrayPreprocessor, lambda node: {}, DenseBlock, lambda spec: [{}]),
     Modality("structured", StructuredDataInput, TablePreprocessor,
-             lambda node: {"column_names": node.column_names, "column_types": node.column_types},
+             lambda node: {"column_names": node.column_names, "column_types": node.column_types,
+                           "high_cardinality_levels": node.high_cardinality_levels,
+                           "high_cardinality_encodings": node.high_cardinality_encodings,
+                           "integer_codes": node.integer_codes},
              StructuredDataBlock, _table_starts),
     Modality("image", ImageInput, ImagePreprocessor,
              lambda node: {"image_size": node.image_size, "on_error": node.on_error}, ImageBlock,

@@ -147,19 +147,22 @@ def select(manifest: pd.DataFrame, args) -> pd.DataFrame:
     return m.iloc[m["task"].map(TASKS.index).argsort(kind="stable")]
 
 
-def previous_rows(csv_path, time_limit: float) -> list[dict]:
+def previous_rows(csv_path, time_limit: float, systems) -> list[dict]:
     """The successful rows of an earlier run of the same report (for --resume); exits on another time limit.
 
-    autodeep's rows are kept only when they ran the autodeep/ code checked out now (other systems' rows do
-    not depend on it), so a resumed table never mixes two versions of the library."""
+    When autodeep is among the ``systems`` that run now, its rows are kept only when they ran the autodeep/
+    code checked out now (other systems' rows do not depend on it), so a resumed table never mixes two versions
+    of the library; when it is not, its rows are kept as they are (nothing would rerun them)."""
     if not csv_path.is_file():
         return []
     df = pd.read_csv(csv_path)
     df = df[df["error"].isna()].astype(object).where(lambda d: d.notna(), None)
-    here = C.library_tree(C.git_commit())
-    commits = df.get("commit", pd.Series(None, index=df.index))
-    same = {c: bool(here) and C.library_tree(c) == here for c in commits.unique()}
-    stale = (df["system"] == "autodeep") & ~commits.map(same).astype(bool)
+    stale = pd.Series(False, index=df.index)
+    if "autodeep" in systems:
+        here = C.library_tree(C.git_commit())
+        commits = df.get("commit", pd.Series(None, index=df.index))
+        same = {c: bool(here) and C.library_tree(c) == here for c in commits.unique()}
+        stale = (df["system"] == "autodeep") & ~commits.map(same).astype(bool)
     if stale.any():
         print(f"--resume: rerunning {int(stale.sum())} autodeep run(s) made with other autodeep code", file=sys.stderr)
     df = df[~stale]
@@ -184,7 +187,7 @@ def main(argv=None) -> None:
     import_systems(args.systems)
     args.commit = C.git_commit()
     csv_path = Path(args.out).with_suffix(".csv")
-    rows = previous_rows(csv_path, args.time_limit) if args.resume else []
+    rows = previous_rows(csv_path, args.time_limit, args.systems) if args.resume else []
     done = {(r["dataset"], int(r["seed"]), r["system"]) for r in rows}
 
     print(C.md_table(rows, COLUMNS), end="", flush=True)

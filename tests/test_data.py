@@ -325,3 +325,65 @@ def test_split_is_seeded_and_validates():
     for bad in (0, 1, 1.5, -0.1):
         with pytest.raises(ValueError, match="validation_split"):
             train_validation_split(10, validation_split=bad)
+
+
+# ---------------------------------------------------------------- ID codes (high-cardinality columns)
+
+def _codes_table(n: int, levels: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"shop": [f"s{i}" for i in rng.integers(0, levels, n)], "size": rng.normal(size=n),
+                         "store_id": rng.integers(0, levels, n) * 7 + 100_000, "colour": rng.choice(["r", "g"], n)})
+
+
+def test_id_codes_target_statistics_leave_each_training_row_out():
+    """A target unrelated to the code: a training row's own statistic must not predict its own label, as an
+    in-sample mean per level does (levels of about 3 rows)."""
+    from sklearn.metrics import roc_auc_score
+
+    frame = _codes_table(1_200, 400)
+    y = np.random.default_rng(1).integers(0, 2, len(frame))
+    p = TabularPreprocessor(column_types={"store_id": "numerical"})
+    out = p.fit_transform(frame, y=y, target_type="binary")
+    own = out[NUMERICAL][:, p.numerical_columns_.index("shop#target")]
+    in_sample = pd.Series(y).groupby(frame["shop"]).transform("mean")
+    assert roc_auc_score(y, in_sample) > 0.75  # what a leak would look like
+    assert abs(roc_auc_score(y, own) - 0.5) < 0.05
+    counts = out[NUMERICAL][:, p.numerical_columns_.index("shop#count")]
+    assert np.array_equal(np.argsort(counts, kind="stable"),  # leave-one-out counts: the level's others
+                          np.argsort(frame.groupby("shop")["shop"].transform("size") - 1, kind="stable"))
+
+
+def test_id_codes_are_chosen_by_levels_and_encoded_as_asked():
+    frame = _codes_table(2_000, 300)
+    y = (frame["size"] > 0).astype(int).to_numpy()
+    p = TabularPreprocessor(high_cardinality_levels=100, integer_codes=True)
+    p.fit_transform(frame, y=y, target_type="binary")
+    assert p.codes_ == ["shop", "store_id"]  # "colour" has 2 levels, "size" is not integer-valued
+    assert p.numerical_columns_ == ["size", "store_id", "shop#count", "shop#target", "store_id#count",
+                                    "store_id#target"]
+    assert p.categorical_columns_ == ["shop", "colour", "store_id"]  # the integer code is embedded too
+    rows = frame["shop"].value_counts()
+    assert p.cardinalities_[0] == 1 + min(1000, int((rows >= 10).sum()))  # rare levels pooled into code 0
+    assert set(p.vocabularies_[0]) == set(rows.index[rows >= 10])
+    only = TabularPreprocessor(high_cardinality_levels=100, high_cardinality_encodings=["count"],
+                               integer_codes=False).fit(frame, y=y, target_type="binary")
+    assert only.codes_ == ["shop"] and only.categorical_columns_ == ["colour"]
+    assert only.numerical_columns_ == ["size", "store_id", "shop#count"]
+    off = TabularPreprocessor(high_cardinality_levels=None).fit(frame)
+    assert off.codes_ == [] and off.cardinalities_[0] == 1 + len(rows)  # every level kept, as before ID codes
+    restored = TabularPreprocessor.from_config(json.loads(json.dumps(p.get_config())))
+    new = _codes_table(50, 600, seed=2)  # half of its shops never seen in training
+    for key, value in p.transform(new).items():
+        np.testing.assert_array_equal(restored.transform(new)[key], value)
+
+
+def test_id_code_options_get_clear_errors():
+    import autodeep as ak
+
+    with pytest.raises(ValueError, match=r"high_cardinality_levels must be an int >= 2 or None; received 1"):
+        ak.StructuredDataInput(high_cardinality_levels=1)
+    with pytest.raises(ValueError, match=r"high_cardinality_encodings must be a non-empty list of .*'hash'"):
+        ak.StructuredDataInput(high_cardinality_encodings=["embedding", "hash"])
+    with pytest.raises(ValueError, match=r"y must be one target per row of x \(3 rows\)"):
+        TabularPreprocessor(high_cardinality_levels=2).fit(pd.DataFrame({"a": ["x", "y", "z"]}), y=[0, 1],
+                                                           target_type="binary")

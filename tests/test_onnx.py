@@ -178,6 +178,14 @@ def test_a_text_model_is_refused_naming_the_input(tmp_path):
         clf.export_onnx(tmp_path / "text.onnx")
 
 
+def test_a_table_with_an_id_code_is_refused_naming_the_option(tmp_path):
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"shop": [f"s{i}" for i in rng.integers(0, 150, 300)], "a": rng.normal(size=300)})
+    clf = ak.StructuredDataClassifier(directory=tmp_path, **FAST).fit(x, np.arange(300) % 2)
+    with pytest.raises(OnnxExportError, match=r"ID codes \['shop'\].*'high_cardinality_levels': None"):
+        clf.export_onnx(tmp_path / "codes.onnx")
+
+
 def test_regression_graph_values_equal_predict(tmp_path):
     from sklearn.datasets import load_diabetes
 

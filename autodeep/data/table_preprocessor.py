@@ -6,7 +6,9 @@ department reaches the model as words, not as one category per row.
 
 The preprocessor protocol every modality's preprocessor follows: ``fit(raw)``,
 ``transform(raw) -> {key: ndarray}``, ``specs()`` (Keras input shapes and dtypes plus
-metadata for blocks), ``n_rows(raw)`` and a JSON ``get_config``/``from_config``.
+metadata for blocks), ``n_rows(raw)`` and a JSON ``get_config``/``from_config``. A preprocessor
+whose class sets ``uses_targets = True`` (this one) is fit by ``fit_transform(raw, y, target_type)``
+instead, with the training targets, and returns the training rows' arrays.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 
 from autodeep.data.adapters import read_table
 from autodeep.data.analysis import TEXT
+from autodeep.data.category_stats import ENCODINGS, HIGH_CARDINALITY_LEVELS
 from autodeep.data.tabular import TabularPreprocessor
 from autodeep.data.text import TextVectorizer
 
@@ -36,9 +39,15 @@ class TablePreprocessor:
         ['categorical', 'numerical', 'text_0']
     """
 
-    def __init__(self, column_names=None, column_types=None):
+    uses_targets = True  # fit_transform(raw, y, target_type): categorical statistics (TabularPreprocessor)
+
+    def __init__(self, column_names=None, column_types=None, high_cardinality_levels=HIGH_CARDINALITY_LEVELS,
+                 high_cardinality_encodings=ENCODINGS, integer_codes=False):
         self.column_names = column_names
         self.column_types = column_types
+        self.high_cardinality = {"high_cardinality_levels": high_cardinality_levels,  # see TabularPreprocessor
+                                 "high_cardinality_encodings": high_cardinality_encodings,
+                                 "integer_codes": integer_codes}
         self.table_: TabularPreprocessor | None = None
         self.columns_: list[str] = []
         self.texts_: list[tuple[str, TextVectorizer]] = []
@@ -53,18 +62,27 @@ class TablePreprocessor:
             frame.columns = list(names)
         return frame
 
-    def fit(self, raw) -> "TablePreprocessor":
+    def fit(self, raw, y=None, target_type=None) -> "TablePreprocessor":
+        """Fit on the training rows ``raw``; ``y`` and ``target_type`` as in ``TabularPreprocessor.fit``."""
+        self.fit_transform(raw, y, target_type)
+        return self
+
+    def fit_transform(self, raw, y=None, target_type=None) -> dict[str, np.ndarray]:
+        """``fit``, and the training rows' arrays (their categorical statistics leave their own targets out)."""
         frame = self._frame(raw, fitted=False)
         self.columns_ = [str(c) for c in frame.columns]
-        self.table_ = TabularPreprocessor(column_types=self.column_types).fit(frame)
+        self.table_ = TabularPreprocessor(column_types=self.column_types, **self.high_cardinality)
+        arrays = self.table_.fit_transform(frame, y, target_type)
         columns = [c for c, t in self.table_.column_types_.items() if t == TEXT]
         self.texts_ = [(c, TextVectorizer(max_features=TEXT_FEATURES // len(columns)).fit(_texts(frame[c]), argument=c))
                        for c in columns]
-        return self
+        return self._add_texts(frame, arrays)
 
     def transform(self, raw) -> dict[str, np.ndarray]:
         frame = self._frame(raw, fitted=True)
-        arrays = self.table_.transform(frame)
+        return self._add_texts(frame, self.table_.transform(frame))
+
+    def _add_texts(self, frame: pd.DataFrame, arrays: dict) -> dict[str, np.ndarray]:
         for i, (column, vectorizer) in enumerate(self.texts_):
             arrays[f"text_{i}"] = vectorizer.transform(_texts(frame[column]), argument=column)["tfidf"]
         return arrays

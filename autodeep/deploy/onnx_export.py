@@ -48,6 +48,10 @@ def check_exportable(predictor) -> None:
                                   f"ONNX: only tables, numeric arrays and image arrays can.")
         if cls == "TablePreprocessor":
             _check_column_types(entry["name"], pre.table_.column_types_)
+            if getattr(pre.table_, "codes_", None):
+                raise OnnxExportError(f"Input {entry['name']!r} encodes ID codes {pre.table_.codes_[:5]} by their "
+                                      f"level counts and statistics, which have no ONNX form here: fit with "
+                                      f"input_options={{'high_cardinality_levels': None}} to export.")
     if len(predictor.manifest["outputs"]) != 1:
         raise OnnxExportError(f"The model has {len(predictor.manifest['outputs'])} heads; ONNX export takes one.")
     if getattr(predictor.codecs[0].encoder_, "multi_label_", False):

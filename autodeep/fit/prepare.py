@@ -87,9 +87,9 @@ def prepare_data(graph: Graph, xs: list, ys: list, validation: tuple | None, val
         train_x, val_x = [take_rows(r, train_idx) for r in xs], [take_rows(r, val_idx) for r in xs]
         train_y, val_y = [take_rows(t, train_idx) for t in ys], [take_rows(t, val_idx) for t in ys]
         sw_tr, sw_va = (None, None) if sample_weight is None else (sample_weight[train_idx], sample_weight[val_idx])
-    preprocessors = [preprocessor_for(node).fit(raw) for node, raw in zip(graph.inputs, train_x)]
+    preprocessors, arrays_tr = fit_preprocessors(graph, train_x, *_supervision(codecs[0], train_y[0]))
     data = PreparedData(codecs, preprocessors, {node.name: p.specs() for node, p in zip(graph.inputs, preprocessors)},
-                        transform(graph, preprocessors, train_x), encode_targets(graph, codecs, train_y),
+                        arrays_tr, encode_targets(graph, codecs, train_y),
                         transform(graph, preprocessors, val_x), encode_targets(graph, codecs, val_y),
                         raw_train=train_x, raw_validation=val_x)
     labels = first_class_labels(graph.heads, codecs, train_y, val_y) if class_weight is not None else None
@@ -98,6 +98,38 @@ def prepare_data(graph: Graph, xs: list, ys: list, validation: tuple | None, val
         check_sample_weight(sw_va, data.n_va, "validation_data[2]") if validation is not None else sw_va,
         data.n_tr, data.n_va)
     return data
+
+
+def fit_preprocessors(graph: Graph, raws: list, y=None, target_type: str | None = None) -> tuple[list, dict]:
+    """Each input's preprocessor fit on its training rows ``raws``, and the training rows' named arrays.
+
+    A preprocessor that ``uses_targets`` is fit with the first head's encoded targets ``y`` (of
+    ``target_type``, see ``_supervision``) and gives the training rows' arrays itself (their target
+    statistics out of fold); the others are fit on the rows alone and transform them."""
+    preprocessors, arrays = [], {}
+    for node, raw in zip(graph.inputs, raws):
+        pre = preprocessor_for(node)
+        if getattr(pre, "uses_targets", False):
+            out = pre.fit_transform(raw, y, target_type)
+        else:
+            out = pre.fit(raw).transform(raw)
+        preprocessors.append(pre)
+        arrays.update({f"{node.name}__{key}": value for key, value in out.items()})
+    return preprocessors, arrays
+
+
+def _supervision(codec, y) -> tuple:
+    """``(encoded targets, target type)`` of one head's training targets for preprocessors that describe
+    categories by their targets: "binary", "multiclass" or "continuous"; ``(None, None)`` for multi-label and
+    multi-output targets."""
+    meta = codec.meta()
+    encoded = np.asarray(codec.encode(y))
+    if codec.task == "classification":
+        if meta["multi_label"]:
+            return None, None
+        return encoded, "binary" if meta["num_classes"] == 2 else "multiclass"
+    encoded = encoded.reshape(len(encoded), -1)
+    return (encoded[:, 0], "continuous") if encoded.shape[1] == 1 else (None, None)
 
 
 def transform(graph: Graph, preprocessors: list, raws: list) -> dict:

@@ -11,6 +11,8 @@ import dataclasses
 import itertools
 from typing import Any
 
+from autodeep.data.category_stats import ENCODINGS, HIGH_CARDINALITY_LEVELS, check_high_cardinality
+
 _counters: dict[str, itertools.count] = {}
 
 
@@ -80,6 +82,15 @@ class StructuredDataInput(Input):
     Args:
         column_names: Names for the columns of a numpy array.
         column_types: ``{"column": "numerical" | "categorical" | "datetime" | "text"}`` overriding inference.
+        high_cardinality_levels: Columns with at least this many distinct training levels are ID codes
+            (categorical columns and, when ``integer_codes``, integer-valued numerical ones); ``None``: none is.
+        high_cardinality_encodings: What an ID code becomes, any of ``"embedding"`` (an embedding of its
+            levels with at least 10 training rows, the rarer ones pooled), ``"count"`` (its level's training
+            count) and ``"target"`` (its level's out-of-fold mean target); all three by default
+            (``autodeep.data.category_stats``).
+        integer_codes: Whether integer-valued numerical columns with that many distinct values are ID codes too
+            (they stay numbers as well). Off by default: amounts and counts are integers with many values too;
+            an ID column of integers can also be named in ``column_types`` as categorical.
 
     Example:
         >>> import autodeep as ak
@@ -91,10 +102,14 @@ class StructuredDataInput(Input):
     kind = "structured"
 
     def __init__(self, column_names: list[str] | None = None, column_types: dict | None = None,
-                 name: str | None = None):
+                 name: str | None = None, high_cardinality_levels: int | None = HIGH_CARDINALITY_LEVELS,
+                 high_cardinality_encodings=ENCODINGS, integer_codes: bool = False):
         super().__init__(name or unique_name("structured_data_input"))
         self.column_names = column_names
         self.column_types = column_types
+        self.high_cardinality_encodings = check_high_cardinality(high_cardinality_levels, high_cardinality_encodings)
+        self.high_cardinality_levels = high_cardinality_levels
+        self.integer_codes = bool(integer_codes)
 
     def to_block_input(self, tensors: dict[str, Any], meta: dict) -> TabularFeatures:
         from autodeep.graph.text_input import TextFeatures
