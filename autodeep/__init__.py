@@ -67,10 +67,10 @@ __all__ += ["BertBlock", "Embedding", "RNNBlock", "TemporalReduction", "TextBloc
 
 # AutoKeras compatibility: tuners as classes, Flatten, AutoKeras' Keras layers, CUSTOM_OBJECTS
 from autodeep.blocks import CastToFloat32, ExpandLastDim, Flatten, custom_objects as _custom_objects  # noqa: E402
-from autodeep.search import BayesianOptimization, Greedy, Hyperband, RandomSearch  # noqa: E402
+from autodeep.search import BayesianOptimization, Greedy, Hyperband, NetworkMorphism, RandomSearch  # noqa: E402
 
 __all__ += ["BayesianOptimization", "CUSTOM_OBJECTS", "CastToFloat32", "ExpandLastDim", "Flatten", "Greedy",
-            "Hyperband", "RandomSearch"]
+            "Hyperband", "NetworkMorphism", "RandomSearch"]
 
 # Time series
 from autodeep.blocks import TimeseriesBlock  # noqa: E402

@@ -19,6 +19,7 @@ from autodeep.fit.prepare import PreparedData
 from autodeep.fit.trial import TrialRun
 from autodeep.fit.weights import weighted_validation
 from autodeep.graph import HyperParameters
+from autodeep.morph.inherit import rebuild
 from autodeep.train import fit_model, quiet_optimizer_state
 
 RETRIEVAL_FIELDS = ("used", "tau", "prior", "gain", "held_out_gain")  # of each head's blend, kept in the manifest
@@ -95,7 +96,8 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
         return bag + [trial_model(run, trial, i)], "bagged"
     if refit and budget.refit_fits(trial):
         model = build_member(run, trial, i, 0)
-        fit_model(model, x_all, y_all, epochs=int(trial.user_attrs.get("best_epoch", 1)), batch_size=run.batch_size,
+        epochs = int(trial.user_attrs.get("best_epoch", 1)) + int(trial.user_attrs.get("inherited_epochs", 0))
+        fit_model(model, x_all, y_all, epochs=epochs, batch_size=run.batch_size,
                   objective=run.objective, callbacks=run.callbacks, deadline=budget.deadline, sample_weight=w_all)
         return [model], "refit"
     return [trial_model(run, trial, i)], "trial_weights"
@@ -107,7 +109,8 @@ def build_member(run: TrialRun, trial, i: int, offset: int):
         import keras
 
         keras.utils.set_random_seed(run.seed + 10_000 + 100 * i + offset)
-    return run.graph.build(HyperParameters(values={**trial.params, **run.hyperparameters}), run.specs)
+    model = run.graph.build(HyperParameters(values={**trial.params, **run.hyperparameters}), run.specs)
+    return rebuild(model, trial.user_attrs.get("morph_chain"))  # a morph child: its chain of morphs replayed
 
 
 def trial_model(run: TrialRun, trial, i: int):

@@ -14,6 +14,7 @@ from autodeep.fit.metrics import metric_attributes, trial_score
 from autodeep.fit.weights import weighted_validation
 from autodeep.graph import Graph, HyperParameters, as_list
 from autodeep.graph.describe import describe_architecture
+from autodeep.morph.inherit import inherit
 from autodeep.search import TrialPruned
 from autodeep.storage import Project
 from autodeep.train import fit_model, free_memory
@@ -88,14 +89,16 @@ class TrialRun:
             keras.utils.set_random_seed(self.seed + number)
         try:
             model = self.graph.build(self.fixed(hp), self.specs)
+            model, (epochs, patience), lineage = inherit(model, hp.lineage, self.weights_file, self.epochs,
+                                                         self.patience)  # a morph child: its parent's weights
             self.warn_unused(hp)
             size = model.count_params()
             if self.max_model_size and size > self.max_model_size:
                 raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
             result = fit_model(model, self.arrays_tr, self.targets_tr, sample_weight=self.weights_tr,
                                validation_data=weighted_validation((self.arrays_va, self.targets_va), self.weights_va),
-                               epochs=self.epochs, batch_size=self.batch_size, objective=self.objective,
-                               callbacks=self.trial_callbacks(number), deadline=deadline, patience=self.patience,
+                               epochs=epochs, batch_size=self.batch_size, objective=self.objective,
+                               callbacks=self.trial_callbacks(number), deadline=deadline, patience=patience,
                                reporter=None if self.metric else reporter)  # pruning reads Keras' objective
             if result.stopped == "pruned":
                 raise TrialPruned()
@@ -107,12 +110,16 @@ class TrialRun:
                      "fit_seconds": result.seconds, "stopped": result.stopped, "params": size,
                      "architecture": describe_architecture(hp.values),  # shown by optuna-dashboard too
                      **metric_attributes(self.report, self.graph.heads, self.targets_va, as_list(predictions),
-                                         self.weights_va, number)}
+                                         self.weights_va, number), **lineage}
             self.project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
                                     model=model, val_predictions=as_list(predictions), history=result.history)
             return result.score, attrs
         finally:
             free_memory()
+
+    def weights_file(self, number: int):
+        """Where trial ``number`` saved its weights (a morph child reads its parent's)."""
+        return self.project.trial_dir(number) / "model.weights.h5"
 
     def trial_callbacks(self, number: int) -> list:
         """The user's callbacks, and the progress display's for trial ``number``."""

@@ -89,6 +89,10 @@ class HyperParameters:
         {'block/units': 32, 'block/dropout': False}
     """
 
+    #: Set by the Searcher of ``tuner="morph"`` on a trial's values: ``{}`` for a network trained from scratch,
+    #: a child's plan otherwise (``autodeep.search.morphing``); ``None`` in any other search.
+    lineage: dict | None = None
+
     def __init__(self, values: dict[str, Any] | None = None, source: Source | None = None):
         self.values: dict[str, Any] = {}
         self.space: dict[str, Spec] = {}

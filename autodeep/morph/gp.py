@@ -18,9 +18,10 @@ Follows Jin, Song, Hu, "Auto-Keras" (KDD 2019), section 3, with these choices (e
   projected onto the positive semi-definite cone (negative eigenvalues set to 0, Higham 1988's
   nearest PSD matrix in Frobenius norm), which makes it a valid GP covariance over exactly the
   architectures the acquisition looks at.
-- Acquisition: UCB ``mean + beta * std`` (paper), maximised over all morph sequences of up to
-  ``depth`` operations from the best observed architectures (paper: simulated annealing and A* over
-  a tree of morphs; ours enumerates the small tree fully, capped by ``max_candidates``).
+- Acquisition: UCB ``mean + beta * std`` (paper) or expected improvement (ours, an option), maximised over
+  the morph sequences of up to ``depth`` operations from the best observed architectures (paper: simulated
+  annealing and A* over a tree of morphs; ours enumerates the small tree, then scores a seeded random subset
+  of ``max_candidates``).
 """
 
 from __future__ import annotations
@@ -317,12 +318,42 @@ def candidate_sequences(arch: Architecture, depth: int = 2, max_candidates: int 
     return [(sequence, child) for child, sequence in found.items()]
 
 
-def propose(history, beta: float = 2.576, depth: int = 2, parents: int = 3, gp: ArchitectureGP | None = None):
-    """The next child to train: ``(parent index, morph sequence, ucb)`` maximising UCB = mean + beta * std.
+def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float, xi: float = 0.0) -> np.ndarray:
+    """``E[max(score - best - xi, 0)]`` under the GP's normal posterior (higher scores are better).
+
+    Example:
+        >>> ei = expected_improvement(np.array([1.0, 1.0, 0.0]), np.array([0.0, 1.0, 1.0]), best=1.0)
+        >>> [round(float(v), 3) for v in ei]
+        [0.0, 0.399, 0.083]
+    """
+    from scipy.stats import norm
+
+    std = np.maximum(std, 1e-12)
+    gain = mean - best - xi
+    z = gain / std
+    return np.where(std > 1e-9, gain * norm.cdf(z) + std * norm.pdf(z), np.maximum(gain, 0.0))
+
+
+def _options(history, parents: int, depth: int, max_width: int | None) -> list[tuple]:
+    """``(parent index, sequence, child)`` of every new child of the ``parents`` best architectures."""
+    seen = {a for a, _ in history}
+    ranked = sorted(range(len(history)), key=lambda i: -history[i][1])[:parents]
+    return [(i, sequence, child) for i in ranked for sequence, child in candidate_sequences(history[i][0], depth)
+            if child not in seen and (max_width is None or max(w for _, w in child.layers) <= max_width)]
+
+
+def propose(history, beta: float = 2.576, depth: int = 2, parents: int = 3, gp: ArchitectureGP | None = None,
+            acquisition: str = "ucb", max_candidates: int | None = None, max_width: int | None = None,
+            seed: int = 0):
+    """The next child to train: ``(parent index, morph sequence, acquisition value)``.
 
     ``history`` lists ``(Architecture, score)`` of the trained networks (higher is better); the
     candidates are the morph sequences of up to ``depth`` morphs from the ``parents`` best ones
-    (the paper also starts from the best architectures). ``beta`` 2.576 is the paper's default.
+    (the paper also starts from the best architectures), without widths over ``max_width``.
+    ``acquisition``: ``"ucb"``, mean + ``beta`` * std (the paper's, ``beta`` 2.576 its default), or
+    ``"ei"``, the expected improvement over the best score (ours, an option). ``max_candidates``: score
+    a random subset of that many (drawn with ``seed``; ours: the kernel matrix over every candidate grows
+    with their square, and the paper searches its tree with simulated annealing instead).
 
     Example:
         >>> history = [(Architecture((("Dense", 16),)), 0.70), (Architecture((("Dense", 16),) * 2), 0.75)]
@@ -332,14 +363,19 @@ def propose(history, beta: float = 2.576, depth: int = 2, parents: int = 3, gp: 
     """
     if not history:
         raise ValueError("propose needs at least one trained architecture in history.")
+    if acquisition not in ("ucb", "ei"):
+        raise ValueError(f"acquisition must be 'ucb' or 'ei'; received {acquisition!r}.")
     gp = (gp or ArchitectureGP()).fit([a for a, _ in history], [s for _, s in history])
-    seen = {a for a, _ in history}
-    ranked = sorted(range(len(history)), key=lambda i: -history[i][1])[:parents]
-    options = [(i, sequence, child) for i in ranked for sequence, child in candidate_sequences(history[i][0], depth)
-               if child not in seen]
+    options = _options(history, parents, depth, max_width)
     if not options:
-        raise ValueError("every candidate of the best architectures was trained already; raise depth.")
+        raise ValueError("every candidate of the best architectures was trained already or too wide; raise depth.")
+    if max_candidates and len(options) > max_candidates:
+        keep = np.random.default_rng(seed).choice(len(options), size=max_candidates, replace=False)
+        options = [options[k] for k in sorted(keep)]
     mean, std = gp.predict([child for _, _, child in options])
-    scores = mean + beta * std
+    if acquisition == "ucb":
+        scores = mean + beta * std
+    else:
+        scores = expected_improvement(mean, std, max(s for _, s in history))
     best = int(np.argmax(scores))
     return options[best][0], options[best][1], float(scores[best])

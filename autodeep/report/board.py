@@ -9,6 +9,7 @@ import pandas as pd
 
 from autodeep.graph.describe import describe_architecture
 from autodeep.report.project_data import SearchRecord, load_search
+from autodeep.search.morphing import describe_ops
 
 
 def leaderboard(path) -> pd.DataFrame:
@@ -19,7 +20,9 @@ def leaderboard(path) -> pd.DataFrame:
     (``val_auc`` computed from the saved predictions for binary heads), ``fit_seconds``, ``epochs``,
     ``best_epoch``, ``params``, ``state`` (Optuna's, or ``INTERRUPTED`` for a trial cut off by its process's
     death, whose configuration runs again), ``error`` and ``ensemble_weight`` (0 for trials not in the
-    exported model). A rerun still queued is not listed.
+    exported model). A rerun still queued is not listed. A network-morphism search (``tuner="morph"``) adds
+    ``parent`` (the trial a child was morphed from; empty for a network trained from scratch) and ``ops`` (its
+    morphs, on the parent's body layers numbered from 0) after ``trial``.
 
     Example:
         >>> board = leaderboard("autodeep_runs/structured_data_classifier")  # doctest: +SKIP
@@ -34,11 +37,12 @@ def frame(record: SearchRecord) -> pd.DataFrame:
     rows = [_row(record, trial, objective, members) for trial in record.trials
             if trial.state.name != "WAITING"]  # queued (an interrupted trial's rerun), not yet a trial
     metrics = sorted({k for row in rows for k in row["metrics"]} - {objective})
-    columns = ["trial", "architecture", objective, *metrics, "fit_seconds", "epochs", "best_epoch", "params",
-               "state", "error", "ensemble_weight"]
+    lineage = ["parent", "ops"] if any("morph_architecture" in t.user_attrs for t in record.trials) else []
+    columns = ["trial", *lineage, "architecture", objective, *metrics, "fit_seconds", "epochs", "best_epoch",
+               "params", "state", "error", "ensemble_weight"]
     table = pd.DataFrame([{**{k: v for k, v in row.items() if k != "metrics"}, **row["metrics"]} for row in rows],
                          columns=columns)
-    for name in ("epochs", "best_epoch", "params"):
+    for name in ("epochs", "best_epoch", "params", *lineage[:1]):
         table[name] = table[name].astype("Int64")
     table[objective] = table[objective].astype("float64")
     ascending = record.direction == "minimize"
@@ -55,7 +59,13 @@ def _row(record: SearchRecord, trial, objective: str, members: dict) -> dict:
             "fit_seconds": attrs.get("fit_seconds", math.nan), "epochs": attrs.get("epochs_run"),
             "best_epoch": attrs.get("best_epoch"), "params": attrs.get("params"),
             "state": "INTERRUPTED" if attrs.get("interrupted") else trial.state.name,
-            "error": attrs.get("error", ""), "ensemble_weight": members.get(trial.number, 0.0)}
+            "error": attrs.get("error", ""), "ensemble_weight": members.get(trial.number, 0.0),
+            "parent": attrs.get("parent"), "ops": _ops(attrs)}
+
+
+def _ops(attrs: dict) -> str:
+    """A morph child's operations: those applied, or (it did not finish) those planned."""
+    return describe_ops(attrs["morph_ops"] if "morph_ops" in attrs else attrs.get("morph_plan", {}).get("ops"))
 
 
 def _validation_metrics(record: SearchRecord, trial) -> dict[str, float]:

@@ -2,8 +2,8 @@
 
 from autodeep.search.searcher import SearchFailed, Searcher, TrialPruned
 from autodeep.search.strategies import TUNERS, check_tuner
-from autodeep.search.tuners import TPE, BayesianOptimization, Greedy, Hyperband, RandomSearch, Tuner, bind_tuner, \
-    resolve_tuner
+from autodeep.search.tuners import TPE, BayesianOptimization, Greedy, Hyperband, NetworkMorphism, RandomSearch, Tuner, \
+    bind_tuner, resolve_tuner
 
-__all__ = ["BayesianOptimization", "Greedy", "Hyperband", "RandomSearch", "SearchFailed", "Searcher", "TPE", "TUNERS",
-           "TrialPruned", "Tuner", "bind_tuner", "check_tuner", "resolve_tuner"]
+__all__ = ["BayesianOptimization", "Greedy", "Hyperband", "NetworkMorphism", "RandomSearch", "SearchFailed", "Searcher",
+           "TPE", "TUNERS", "TrialPruned", "Tuner", "bind_tuner", "check_tuner", "resolve_tuner"]

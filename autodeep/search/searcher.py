@@ -23,6 +23,7 @@ import optuna
 
 from autodeep.graph.graph import GraphError
 from autodeep.graph.hyperparameters import HyperParameters
+from autodeep.search import morphing
 from autodeep.search.interruptions import interrupt_trial, plan_index
 from autodeep.search.space import trial_source
 from autodeep.search.strategies import make_pruner, make_sampler, planned_values
@@ -44,9 +45,10 @@ class Searcher:
     """Runs trials of one study until ``max_trials`` are finished or the deadline comes.
 
     Args:
-        tuner: ``"greedy"``, ``"bayesian"`` (Gaussian process), ``"tpe"``, ``"random"`` or
-            ``"hyperband"`` (TPE with Hyperband pruning on per-epoch scores); or a tuner class or
-            object naming one (``ak.Greedy``, a model's ``tuner``).
+        tuner: ``"greedy"``, ``"bayesian"`` (Gaussian process), ``"tpe"``, ``"random"``,
+            ``"hyperband"`` (TPE with Hyperband pruning on per-epoch scores) or ``"morph"`` (network
+            morphism: children of the best trials inherit their weights, ``autodeep.search.morphing``);
+            or a tuner class or object naming one (``ak.Greedy``, ``ak.NetworkMorphism(...)``).
         max_trials: Trials to finish, counting those of an earlier run of the same study.
         direction: ``"minimize"`` or ``"maximize"`` the objective.
         storage: Optuna storage URL (``sqlite:///...``, ``postgresql://...``).
@@ -93,7 +95,8 @@ class Searcher:
                  max_epochs: int = 100, verbose: int = 1, fail_running: bool = True,
                  heartbeat_interval: int = 10, grace_period: int | None = None, wait_for_workers: bool = True,
                  progress=None):
-        self.tuner = resolve_tuner(tuner)[0]  # a strategy name, or a tuner object
+        self.tuner, given = resolve_tuner(tuner)  # a strategy name, or a tuner object
+        self.morph = getattr(given, "morph_settings", None) or morphing.MorphSettings()  # tuner="morph"'s
         self.max_trials = max_trials
         self.direction = direction
         self.storage = storage
@@ -183,8 +186,9 @@ class Searcher:
         t0 = time.time()
         try:
             with _heartbeat(study, trial):
-                trial = self._plan(study, trial, probe)
+                trial, plan = self._plan(study, trial, probe)
                 hp = HyperParameters(source=trial_source(trial))
+                hp.lineage = self._lineage(study, trial, plan)
                 reporter = _reporter(trial) if self.tuner == "hyperband" else None
                 outcome = run_trial(trial.number, hp, reporter, deadline)
             score, attrs = (outcome if isinstance(outcome, tuple) else (outcome, {}))
@@ -215,19 +219,35 @@ class Searcher:
             return
         trial.set_user_attr("seconds", time.time() - t0)
         study.tell(trial, score)
-        self._log(study, trial.number, f"score={score:.5g}", t0)
+        self._log(study, trial.number, f"score={score:.5g}{morphing.lineage_text(attrs)}", t0)
 
-    def _plan(self, study: optuna.Study, trial: optuna.Trial, probe) -> optuna.Trial:
-        """Fix the planned values (known-good or greedy) of a trial that was just asked."""
-        if trial._fixed_params:  # a trial the user enqueued keeps its values
-            return trial
+    def _plan(self, study: optuna.Study, trial: optuna.Trial, probe) -> tuple[optuna.Trial, dict | None]:
+        """Fix the planned values (known-good, greedy, or a morph child's parent's) of a trial that was just
+        asked; return it and, for a morph child, its plan (``autodeep.search.morphing``)."""
+        if trial._fixed_params:  # a trial the user enqueued keeps its values; a rerun, its original's plan too
+            return trial, morphing.replanned(study, trial) if self.tuner == "morph" else None
         index = plan_index(study.get_trials(deepcopy=False), trial.number)  # a rerun takes its original's place
-        values = planned_values(self.tuner, study, probe, self.initial_configs, self.seed, number=trial.number,
-                                index=index)
+        plan = None
+        if self.tuner == "morph" and index >= len(self.initial_configs):
+            plan = morphing.plan_child(study, index, self.seed, self.morph)
+        if plan is not None:
+            values = next(t for t in study.get_trials(deepcopy=False) if t.number == plan["parent"]).params
+        else:
+            values = planned_values(self.tuner, study, probe, self.initial_configs, self.seed, number=trial.number,
+                                    index=index)
         if values is None:
-            return trial
-        study._storage.set_trial_system_attr(trial._trial_id, "fixed_params", values)
-        return optuna.trial.Trial(study, trial._trial_id)  # re-read: its suggestions now return the plan
+            return trial, plan
+        study._storage.set_trial_system_attr(trial._trial_id, "fixed_params", dict(values))
+        return optuna.trial.Trial(study, trial._trial_id), plan  # re-read: its suggestions now return the plan
+
+    def _lineage(self, study: optuna.Study, trial: optuna.Trial, plan: dict | None) -> dict | None:
+        """What a morph search's trial inherits (``{}``: from scratch); ``None`` in other searches."""
+        if self.tuner != "morph":
+            return None
+        if plan:
+            trial.set_user_attr(morphing.PARENT, plan["parent"])
+            trial.set_user_attr(morphing.PLAN, plan)
+        return morphing.lineage(study, plan)
 
     def _over_budget(self, study: optuna.Study, trial: optuna.Trial) -> bool:
         """Whether ``trial`` is beyond ``max_trials`` once earlier-numbered trials are counted."""

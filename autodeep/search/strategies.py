@@ -15,7 +15,7 @@ import optuna
 
 from autodeep.graph.hyperparameters import HyperParameters, random_source
 
-TUNERS = ("greedy", "bayesian", "tpe", "random", "hyperband")
+TUNERS = ("greedy", "bayesian", "tpe", "random", "hyperband", "morph")
 
 
 def check_tuner(tuner: str) -> str:
@@ -38,7 +38,7 @@ def make_sampler(tuner: str, seed: int | None) -> optuna.samplers.BaseSampler:
                                          warn_independent_sampling=False)
     if tuner in ("tpe", "hyperband"):
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=5, multivariate=True)
-    # greedy chooses its values itself (through enqueued trials); anything left over is random.
+    # greedy and morph choose their values themselves (through enqueued trials); anything left over is random.
     return optuna.samplers.RandomSampler(seed=seed)
 
 

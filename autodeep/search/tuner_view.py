@@ -45,6 +45,7 @@ class TrialView:
     status: str = "COMPLETED"
     best_step: int | None = None
     metrics: dict = field(default_factory=dict)
+    morph_chain: list = field(default_factory=list)  # a network-morphism child's morphs (autodeep.morph.replay)
 
     @property
     def trial_id(self) -> str:
@@ -115,7 +116,7 @@ class Oracle:
         metrics = {k: attrs[k] for k in ("best_epoch", "epochs_run", "fit_seconds", "params", "error") if k in attrs}
         return TrialView(number=trial.number, score=trial.value if status == "COMPLETED" else None,
                          hyperparameters=hyperparameters, status=status,
-                         best_step=attrs.get("best_epoch"), metrics=metrics)
+                         best_step=attrs.get("best_epoch"), metrics=metrics, morph_chain=attrs.get("morph_chain", []))
 
 
 class TunerResults:
@@ -164,10 +165,12 @@ def _trial_model(model, trial: TrialView):
     """``trial``'s Keras model: the graph built with its values, its saved weights loaded (None if gone)."""
     from autodeep.fit.final import with_trial_weights
     from autodeep.graph import HyperParameters
+    from autodeep.morph.inherit import rebuild
 
     if not (model.project_.trial_dir(trial.number) / "model.weights.h5").is_file():
         return None
     predictor = model._require_fitted()
     specs = {node.name: pre.specs() for node, pre in zip(model.graph_.inputs, predictor.preprocessors)}
-    built = model.graph_.build(HyperParameters(values=dict(trial.hyperparameters.values)), specs)
+    built = rebuild(model.graph_.build(HyperParameters(values=dict(trial.hyperparameters.values)), specs),
+                    trial.morph_chain)  # a morph child's architecture
     return with_trial_weights(built, model.project_, trial.number)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 
+from autodeep.search.morphing import MorphSettings
 from autodeep.search.strategies import TUNERS, check_tuner
 from autodeep.search.tuner_view import TunerResults
 
@@ -151,8 +152,48 @@ class TPE(Tuner):
     strategy = "tpe"
 
 
+class NetworkMorphism(Tuner):
+    """Network morphism (Auto-Keras, KDD 2019): known-good networks first, then children of the best trials,
+    morphed (deepen, widen, skip) so they start from their parent's trained weights and train briefly; a
+    Gaussian process over architectures (edit-distance kernel) picks each child. See
+    ``autodeep.search.morphing`` for what follows the paper and what differs.
+
+    Args:
+        acquisition: ``"ei"`` (expected improvement, the default) or ``"ucb"`` (the paper's).
+        beta: UCB's weight of the standard deviation (the paper's 2.576).
+        depth: Morphs per child, at most.
+        parents: How many of the best trials may be a parent.
+        max_candidates: Candidate children scored by the GP per trial (a seeded subset).
+        max_width: No child gets a layer wider than this.
+        Other arguments: as in ``Tuner``.
+
+    Example:
+        >>> import autodeep as ak
+        >>> tuner = ak.NetworkMorphism(acquisition="ucb", seed=0)
+        >>> tuner.strategy, tuner.morph_settings.acquisition, tuner.morph_settings.depth
+        ('morph', 'ucb', 2)
+    """
+
+    strategy = "morph"
+
+    def __init__(self, hypermodel=None, objective="val_loss", max_trials: int = 10, acquisition: str = "ei",
+                 beta: float = 2.576, depth: int = 2, parents: int = 3, max_candidates: int = 100,
+                 max_width: int = 1024, seed: int | None = None, hyperparameters=None, tune_new_entries: bool = True,
+                 allow_new_entries: bool = True, **kwargs):
+        super().__init__(hypermodel, objective, max_trials, seed, hyperparameters, tune_new_entries,
+                         allow_new_entries, **kwargs)
+        if acquisition not in ("ei", "ucb"):
+            raise ValueError(f"acquisition must be 'ei' or 'ucb'; received {acquisition!r}.")
+        for name, value in (("depth", depth), ("parents", parents), ("max_candidates", max_candidates),
+                            ("max_width", max_width)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; received {value!r}.")
+        self.morph_settings = MorphSettings(acquisition, float(beta), depth, parents, max_candidates, max_width)
+
+
 #: The tuner class of each strategy: what ``model.tuner_`` is for ``tuner="<strategy>"``.
-CLASSES = {cls.strategy: cls for cls in (Greedy, BayesianOptimization, TPE, RandomSearch, Hyperband)}
+CLASSES = {cls.strategy: cls for cls in (Greedy, BayesianOptimization, TPE, RandomSearch, Hyperband,
+                                         NetworkMorphism)}
 
 
 def resolve_tuner(tuner) -> tuple[str, Tuner | None]:
@@ -170,8 +211,9 @@ def resolve_tuner(tuner) -> tuple[str, Tuner | None]:
         return tuner.strategy, None
     if isinstance(tuner, Tuner):
         return tuner.strategy, tuner
-    raise TypeError(f"tuner must be one of {list(TUNERS)}, or ak.Greedy, ak.BayesianOptimization, ak.Hyperband or "
-                    f"ak.RandomSearch (the class or an instance); received {tuner!r} of type {type(tuner).__name__}.")
+    raise TypeError(f"tuner must be one of {list(TUNERS)}, or ak.Greedy, ak.BayesianOptimization, ak.Hyperband, "
+                    f"ak.RandomSearch or ak.NetworkMorphism (the class or an instance); received {tuner!r} of type "
+                    f"{type(tuner).__name__}.")
 
 
 def bind_tuner(tuner, model) -> tuple[Tuner, Tuner | None]:
