@@ -98,6 +98,20 @@ def verdict(p: pd.DataFrame, done: pd.DataFrame) -> str:
             f"sets where autodeep is more than 0.01 below flaml: {', '.join(below) or 'none'}\n")
 
 
+def f1_table(done: pd.DataFrame) -> str:
+    """Binary F1 per dataset at each system's own ``predict`` (FLAML and LightGBM cut at 0.5; autodeep_f1 at its
+    tuned threshold), and autodeep_f1's mean against the best of FLAML and LightGBM when they all ran."""
+    p = done.groupby(["dataset", "system"])["f1"].mean().unstack("system")
+    p.loc["mean"] = p.mean()
+    table = C.md_table([{"dataset": i, **r} for i, r in p.iterrows()], ["dataset", *p.columns])
+    if not {"autodeep_f1", "flaml", "lightgbm"} <= set(p.columns):
+        return "\nf1 per dataset (mean over seeds):\n\n" + table
+    best = p.loc["mean", ["flaml", "lightgbm"]]
+    return ("\nf1 per dataset (mean over seeds):\n\n" + table
+            + f"\nautodeep_f1 (objective=\"f1\", tuned threshold): mean F1 {p.at['mean', 'autodeep_f1']:.4f} vs "
+              f"{best.max():.4f} for {best.idxmax()} at 0.5, the better of FLAML and LightGBM\n")
+
+
 def overruns(df: pd.DataFrame, time_limit: float) -> str:
     late = df[df["system"].isin(S.TIME_LIMITED) & (df["wall_s"] > LIMIT_SLACK * time_limit)]
     runs = [f"{r.system} {r.dataset} seed {r.seed} ({r.wall_s:.1f} s)" for r in late.itertuples()]
@@ -115,7 +129,7 @@ def summarize(rows: list[dict], task: str, time_limit: float) -> str:
     return (f"### {task}\n\nMeans over the seeds every system completed; rank per dataset-seed on {metric} "
             f"(1 = best), averaged.\n\n" + system_table(df, done, task)
             + f"\n{metric} per dataset (mean over seeds):\n\n" + pivot + "\n"
-            + (verdict(p, done) if task == "binary" else "") + overruns(df, time_limit))
+            + (verdict(p, done) + f1_table(done) if task == "binary" else "") + overruns(df, time_limit))
 
 
 def parse_args(argv=None):
