@@ -30,3 +30,21 @@ def test_resume_without_autodeep_keeps_autodeep_rows_of_other_code(monkeypatch, 
     assert sorted(rows["system"]) == ["autodeep", "lightgbm"]
     assert rows.loc[rows["system"] == "autodeep", "auc"].tolist() == [0.75]
     assert [r["system"] for r in tabular.previous_rows(out.with_suffix(".csv"), 60.0, ["autodeep"])] == ["lightgbm"]
+
+
+def test_summary_gives_each_half_and_each_systems_worst_gap_to_the_best(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import tabular
+
+    aucs = {("kc1", "autodeep"): 0.80, ("kc1", "flaml"): 0.84, ("spambase", "autodeep"): 0.99,
+            ("spambase", "flaml"): 0.97, ("wilt", "autodeep"): 0.95, ("wilt", "flaml"): 0.96}
+    rows = [{"dataset": d, "task": "binary", "rows": 100, "seed": 0, "system": s, "auc": a, "f1": a,
+             "error": None} for (d, s), a in aucs.items()]
+    df = pd.DataFrame(rows, columns=tabular.COLUMNS)
+    _, p = tabular.pivot_table(tabular.complete_runs(df, "binary"), "binary")
+    assert p.at["mean, tune half", "autodeep"] == 0.80  # kc1 alone
+    assert np.isclose(p.at["mean, confirm half", "autodeep"], 0.97)  # spambase and wilt
+    assert np.isclose(p.at["mean", "flaml"], (0.84 + 0.97 + 0.96) / 3)
+    assert np.isclose(p.at["worst gap to best", "autodeep"], 0.04)  # kc1
+    assert np.isclose(p.at["worst gap to best", "flaml"], 0.02)  # spambase
+    assert "spambase" not in tabular.verdict(p, tabular.complete_runs(df, "binary"))  # autodeep ahead there
