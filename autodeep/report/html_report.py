@@ -42,6 +42,7 @@ class Section:
 
 
 def image(fig, alt: str) -> str:
+    """An ``<img>`` tag with the matplotlib figure ``fig`` embedded as a base64 PNG, so the page opens offline."""
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{plots.png_base64(fig)}">'
 
 
@@ -100,6 +101,7 @@ class _Context:
 
 # -- sections ------------------------------------------------------------------
 def search_history(context: _Context) -> Section:
+    """The score of every completed trial against time with the best so far, failed and pruned trials marked."""
     record = context.record
     trials = [t for t in record.trials if t.datetime_start is not None]
     counts = {}
@@ -120,6 +122,7 @@ def search_history(context: _Context) -> Section:
 
 
 def leaderboard_section(context: _Context) -> Section:
+    """The leaderboard (``autodeep.report.board.frame``) as an HTML table, best trial first."""
     table = frame(context.record)
     if table.empty:
         return Section("leaderboard", skipped="the study holds no trial.")
@@ -129,6 +132,7 @@ def leaderboard_section(context: _Context) -> Section:
 
 
 def exported_model(context: _Context) -> Section:
+    """The exported model: each member's layer diagram and the ensemble members with their weights."""
     record = context.record
     predictor = context.predictor()
     if predictor is None:
@@ -165,6 +169,8 @@ def _diagrams(model, numbers: list[int], final: dict) -> str:
 
 
 def diagnostics(context: _Context) -> Section:
+    """Per head, on the validation rows: ROC, precision-recall, confusion and calibration (binary), confusion
+    (multiclass), predicted against actual and residuals (regression)."""
     record = context.record
     found = record.validation_predictions()
     if found is None:
@@ -205,6 +211,7 @@ def _class_names(head: dict) -> list[str]:
 
 
 def learning_curves(context: _Context) -> Section:
+    """The best trial's training and validation metrics per epoch, its best epoch marked."""
     best = context.record.best_trial()
     if best is None:
         return Section("learning-curves", skipped="no trial completed.")
@@ -216,6 +223,7 @@ def learning_curves(context: _Context) -> Section:
 
 
 def importance_section(context: _Context) -> Section:
+    """Permutation importance of the columns of a one-table model on the validation rows kept with the search."""
     from autodeep.report.importance import feature_importance
 
     record = context.record
@@ -249,6 +257,7 @@ def importance_section(context: _Context) -> Section:
 
 
 def time_section(context: _Context) -> Section:
+    """Where the seconds went: inside ``model.fit``, the rest of each trial, between trials, refit and export."""
     record = context.record
     trials = [t for t in record.trials if t.datetime_start is not None]
     if not trials:
@@ -273,6 +282,8 @@ def time_section(context: _Context) -> Section:
 
 
 def data_section(context: _Context) -> Section:
+    """The rows used; per input, each column's inferred type, missing and distinct values; per head, the
+    class balance or the target's summary."""
     data = context.record.data
     if not data:
         return Section("data", skipped="the search kept no data record (an older autodeep).")

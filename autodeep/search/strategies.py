@@ -19,6 +19,16 @@ TUNERS = ("greedy", "bayesian", "tpe", "random", "hyperband", "morph")
 
 
 def check_tuner(tuner: str) -> str:
+    """``tuner`` if it names a tuner, else a ``ValueError`` listing the names.
+
+    Example:
+        >>> check_tuner("greedy")
+        'greedy'
+        >>> check_tuner("grid")
+        Traceback (most recent call last):
+        ...
+        ValueError: tuner must be one of [...]; received 'grid'.
+    """
     if tuner not in TUNERS:
         raise ValueError(f"tuner must be one of {list(TUNERS)}; received {tuner!r}.")
     return tuner
@@ -43,6 +53,12 @@ def make_sampler(tuner: str, seed: int | None) -> optuna.samplers.BaseSampler:
 
 
 def make_pruner(tuner: str, max_epochs: int) -> optuna.pruners.BasePruner:
+    """Hyperband's pruner (rungs from 1 epoch to ``max_epochs``, factor 3) for ``tuner="hyperband"``, else none.
+
+    Example:
+        >>> type(make_pruner("hyperband", 27)).__name__, type(make_pruner("greedy", 27)).__name__
+        ('HyperbandPruner', 'NopPruner')
+    """
     if tuner == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(max_epochs, 3), reduction_factor=3)
     return optuna.pruners.NopPruner()
