@@ -12,6 +12,8 @@ in its own virtual environment (it needs pandas < 3): ``autogluon_predict`` hand
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -31,6 +33,7 @@ AUTOGLUON_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression":
 AUTOGLUON_PYTHON_ENV = "AUTODEEP_AUTOGLUON_PYTHON"
 AUTOGLUON_PYTHON_DEFAULT = "/opt/autogluon-venv/bin/python"
 AUTOGLUON_RUNNER = Path(__file__).with_name("_autogluon_runner.py")
+PEER_PACKAGES = {"flaml": "flaml", "lightgbm": "lightgbm", "autogluon": "autogluon.tabular"}
 
 
 def as_categories(x_train, x_test):
@@ -95,6 +98,27 @@ def autogluon_python() -> str:
                                 f"`bash benchmarks/setup_autogluon.sh [VENV]` and point --autogluon-python or "
                                 f"${AUTOGLUON_PYTHON_ENV} at VENV/bin/python (default {AUTOGLUON_PYTHON_DEFAULT})")
     return python
+
+
+@functools.cache
+def version(system: str) -> str | None:
+    """The installed version of a peer system's package (AutoGluon's in its own python); None for autodeep's
+    systems (their rows carry the commit) and for a package that is not installed.
+
+    >>> version("autodeep") is None, version("lightgbm") == importlib.metadata.version("lightgbm")
+    (True, True)
+    """
+    package = PEER_PACKAGES.get(system)
+    try:
+        if package is None:
+            return None
+        if system in IN_SUBPROCESS:
+            code = f"import importlib.metadata as m; print(m.version({package!r}))"
+            return subprocess.run([autogluon_python(), "-c", code], capture_output=True, text=True, check=True,
+                                  timeout=120).stdout.strip()
+        return importlib.metadata.version(package)
+    except (FileNotFoundError, subprocess.SubprocessError, importlib.metadata.PackageNotFoundError):
+        return None
 
 
 def autogluon_predict(task, train, test, label, time_limit):

@@ -17,12 +17,14 @@ worst gap to the best system of a set, and for binary sets F1 beside AUC. The bi
 tune half (TUNE_HALF: the sets defaults were tuned on) and a confirm half (every other set); the summary gives
 each half's mean, and --half runs one of them.
 The markdown goes to --out, the raw rows to a CSV beside it; the CSV is rewritten after every run, so
---resume can pick a long run up where it stopped (rows from earlier sessions keep their "commit" column).
+--resume can pick a long run up where it stopped; it reruns the rows a system made with other code (autodeep's
+"commit") or another package version (a peer's "version").
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 from pathlib import Path
@@ -34,7 +36,7 @@ import _tabular_systems as S
 
 TASKS = tuple(S.METRICS)
 COLUMNS = ["dataset", "task", "rows", "seed", "system", "auc", "f1", "accuracy", "log_loss", "rmse", "r2",
-           "wall_s", "peak_rss_mb", "error", "time_limit", "commit", "detail"]
+           "wall_s", "peak_rss_mb", "error", "time_limit", "commit", "version", "detail"]
 RUN_COLUMNS = ["dataset", "rows", "seed", "system"]
 LIMIT_SLACK = 1.10  # a time-limited run over 110 % of the limit is flagged in the report
 # The binary sets defaults may be tuned on: the 8 development sets, and of the later ones the two named for
@@ -60,7 +62,7 @@ def run_one(name, task, seed, system, data, args) -> dict:
     x_train, x_test, y_train, y_test = data
     row = dict.fromkeys(COLUMNS) | {"dataset": name, "task": task, "rows": len(x_train) + len(x_test),
                                     "seed": seed, "system": system, "time_limit": args.time_limit,
-                                    "commit": args.commit}
+                                    "commit": args.commit, "version": S.version(system)}
     try:
         with C.Timer() as t:
             out = S.RUNNERS[system](task, x_train, y_train, x_test, seed, args.time_limit, f"{name}_{seed}")
@@ -196,25 +198,35 @@ def select(manifest: pd.DataFrame, args) -> pd.DataFrame:
 def previous_rows(csv_path, time_limit: float, systems) -> list[dict]:
     """The successful rows of an earlier run of the same report (for --resume); exits on another time limit.
 
-    When autodeep is among the ``systems`` that run now, its rows are kept only when they ran the autodeep/
-    code checked out now (other systems' rows do not depend on it), so a resumed table never mixes two versions
-    of the library; when it is not, its rows are kept as they are (nothing would rerun them)."""
+    Rows of the ``systems`` that run now are kept only when they are still current: autodeep's (and autodeep_f1's)
+    when they ran the autodeep/ code checked out now, a peer's when they ran the version of its package installed
+    now (rows without a version, from before the column, are kept); stale rows are rerun, so a resumed table never
+    mixes two versions of a system. Rows of systems that do not run now are kept as they are."""
     if not csv_path.is_file():
         return []
     df = pd.read_csv(csv_path)
     df = df[df["error"].isna()].astype(object).where(lambda d: d.notna(), None)
     stale = pd.Series(False, index=df.index)
-    if "autodeep" in systems:
-        here = C.library_tree(C.git_commit())
-        commits = df.get("commit", pd.Series(None, index=df.index))
-        same = {c: bool(here) and C.library_tree(c) == here for c in commits.unique()}
-        stale = (df["system"] == "autodeep") & ~commits.map(same).astype(bool)
+    for system in systems:
+        mine = df["system"] == system
+        if system.startswith("autodeep"):
+            stale |= mine & ~df.get("commit", pd.Series(None, index=df.index)).map(_current_commit).astype(bool)
+        elif (now := S.version(system)) is not None and "version" in df:
+            stale |= mine & df["version"].notna() & (df["version"] != now)
     if stale.any():
-        print(f"--resume: rerunning {int(stale.sum())} autodeep run(s) made with other autodeep code", file=sys.stderr)
+        print(f"--resume: rerunning {int(stale.sum())} run(s) made with other autodeep code or another version of "
+              f"a peer", file=sys.stderr)
     df = df[~stale]
     if "time_limit" in df and (other := set(df["time_limit"].dropna()) - {time_limit}):
         sys.exit(f"error: --resume: {csv_path} holds runs with time limit {sorted(other)}, not {time_limit:g}")
     return [dict.fromkeys(COLUMNS) | {k: v for k, v in r.items() if k in COLUMNS} for r in df.to_dict("records")]
+
+
+@functools.cache
+def _current_commit(commit) -> bool:
+    """Whether ``commit`` has the autodeep/ code checked out now."""
+    here = C.library_tree(C.git_commit())
+    return bool(here) and C.library_tree(commit) == here
 
 
 def import_systems(systems) -> None:

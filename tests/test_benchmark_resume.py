@@ -32,6 +32,21 @@ def test_resume_without_autodeep_keeps_autodeep_rows_of_other_code(monkeypatch, 
     assert [r["system"] for r in tabular.previous_rows(out.with_suffix(".csv"), 60.0, ["autodeep"])] == ["lightgbm"]
 
 
+def test_resume_reruns_a_peers_rows_of_another_package_version_only(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import _tabular_systems
+    import tabular
+
+    monkeypatch.setattr(_tabular_systems, "version", {"lightgbm": "4.7.0"}.get)  # as if installed (CI has no LightGBM)
+    csv = tmp_path / "report.csv"
+    row = {"dataset": "toy", "task": "binary", "rows": 60, "seed": 0, "system": "lightgbm", "auc": 0.7,
+           "error": None, "time_limit": 60.0}
+    pd.DataFrame([row | {"version": "0.0.1"}, row | {"seed": 1, "version": "4.7.0"},
+                  row | {"seed": 2}]).to_csv(csv, index=False)
+    assert sorted(r["seed"] for r in tabular.previous_rows(csv, 60.0, ["lightgbm"])) == [1, 2]  # 0.0.1 is rerun
+    assert len(tabular.previous_rows(csv, 60.0, ["flaml"])) == 3  # lightgbm does not run: its rows stay
+
+
 def test_summary_gives_each_half_and_each_systems_worst_gap_to_the_best(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     import tabular
