@@ -188,17 +188,32 @@ an ak.Metric, or one of ['accuracy', 'auc', 'balanced_accuracy', 'f1', 'log_loss
 
 
 def objective_name(objective) -> str:
-    """The objective's name for logs and the manifest."""
+    """The objective's name for logs and the manifest.
+
+    Example:
+        >>> objective_name(check_objective("f1")), objective_name("val_loss")
+        ('f1', 'val_loss')
+    """
     return objective.name if isinstance(objective, Metric) else objective
 
 
 def keras_objective(objective) -> str:
-    """What Keras' early stopping monitors: the Keras log name, or the validation loss for a ``Metric``."""
+    """What Keras' early stopping monitors: the Keras log name, or the validation loss for a ``Metric``.
+
+    Example:
+        >>> keras_objective(check_objective("f1")), keras_objective("val_accuracy")
+        ('val_loss', 'val_accuracy')
+    """
     return "val_loss" if isinstance(objective, Metric) else objective
 
 
 def direction(objective) -> str:
-    """``"maximize"`` or ``"minimize"``."""
+    """``"maximize"`` or ``"minimize"``: the study's direction for the objective.
+
+    Example:
+        >>> direction(check_objective("f1")), direction(check_objective("log_loss")), direction("val_loss")
+        ('maximize', 'minimize', 'minimize')
+    """
     from autodeep.train import objective_direction
 
     if isinstance(objective, Metric):

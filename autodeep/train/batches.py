@@ -15,7 +15,12 @@ from autodeep.data.rows import is_lazy, read_rows
 
 
 def n_rows(x) -> int:
-    """The number of rows of an input: an array, a ``LazyRows``, or a dict of them (one per input node)."""
+    """The number of rows of an input: an array, a ``LazyRows``, or a dict of them (one per input node).
+
+    Example:
+        >>> n_rows(np.zeros((5, 3))), n_rows({"table": np.zeros((4, 2)), "text": np.zeros((4, 9))})
+        (5, 4)
+    """
     return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
 
 
