@@ -77,6 +77,7 @@ def test_project_layout_keeps_trials_on_disk(two_trials):
         assert (trial / "model.weights.h5").is_file() and (trial / "val_pred_0.npy").is_file()
         metrics = json.loads((trial / "metrics.json").read_text())
         assert np.isfinite(metrics["score"]) and metrics["epochs_run"] == 1
+        assert clf.project_.load_trial_metrics(int(trial.name.split("_")[1])) == metrics
     results = clf.tuner_results
     assert len(results) == 2 and set(results["state"]) == {"COMPLETE"}
 

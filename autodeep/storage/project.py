@@ -95,6 +95,7 @@ class Project:
         return folder
 
     def load_trial_metrics(self, number: int) -> dict | None:
+        """The validation metrics a trial saved (``metrics.json``), or None when it saved none."""
         path = self.trial_dir(number) / "metrics.json"
         return read_json(path) if path.exists() else None
 
@@ -116,9 +117,6 @@ class Project:
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         atomic_write_bytes(path, buffer.getvalue())
-
-    def delete_weights(self, number: int) -> None:
-        (self.trial_dir(number) / "model.weights.h5").unlink(missing_ok=True)
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
