@@ -418,3 +418,32 @@ def test_realised_abstract_morphs_give_the_architecture_the_gp_predicted():
             assert architecture(model) == arch, morph
             assert np.abs(_outputs(model, x) - expected).max() < 1e-4, morph
         assert arch == _dense(16, 32, 16, 24, skips=[(1, 3)])
+
+
+def test_morphs_of_an_image_networks_last_convolution_stop_before_its_global_pooling():
+    """Regression (benchmarks/morph.py on CIFAR-10): the last convolution's block ran on through the global
+    average pooling, so a planned skip into it joined a feature map to a vector (left out, the child trained as
+    a copy of its parent) and a deepen there inserted a Dense. Both now act on the feature map before the pooling."""
+    import keras
+
+    from autodeep.morph.gp import Architecture, architecture, realise
+
+    inputs = keras.Input((8, 8, 3))
+    h = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
+    h = keras.layers.MaxPooling2D()(h)
+    h = keras.layers.Conv2D(6, 3, padding="same")(h)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.ReLU()(h)
+    h = keras.layers.Dropout(0.1)(keras.layers.MaxPooling2D()(h))
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(h))
+    x = np.random.default_rng(0).uniform(size=(4, 8, 8, 3)).astype("float32")
+    expected = _outputs(model, x)
+    arch = Architecture((("Conv2D", 4), ("Conv2D", 6)))
+    assert architecture(model) == arch
+    for morph in [{"op": "skip", "source": 0, "target": 1}, {"op": "deepen", "layer": 1}]:
+        model, record = realise(model, morph)
+        arch = arch.apply(morph)
+        assert architecture(model) == arch, record
+        assert np.abs(_outputs(model, x) - expected).max() < 1e-5, record
+    assert arch == Architecture((("Conv2D", 4), ("Conv2D", 6), ("Conv2D", 6)), ((0, 2),))

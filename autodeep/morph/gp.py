@@ -138,11 +138,14 @@ def architecture(model) -> Architecture:
 
 def _block_output(description: Description, name: str) -> str:
     """The last layer of ``name``'s block: follow its single reader through batch normalisation and channel-wise
-    layers (activation, dropout, pooling)."""
+    layers (activation, dropout, pooling) that keep the tensor's rank: a global pooling after an image network's
+    last convolution ends the block before it, so a skip or a deeper layer there stays a feature map."""
     while True:
         readers = description.consumers(name)
         if len(readers) != 1 or description.is_output(name) or not (
                 description.class_name(readers[0]) == "BatchNormalization" or channelwise(description, readers[0])):
+            return name
+        if len(description.output_shape(readers[0])) != len(description.output_shape(name)):
             return name
         name = readers[0]
 
