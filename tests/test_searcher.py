@@ -53,6 +53,13 @@ def test_greedy_first_uses_initial_configs_then_mutates_the_best():
         assert [k for k in best if trial.params[k] != best[k]] in (["x"], ["kind"]), (i, trial.params, best)
 
 
+def test_greedy_goes_on_when_the_best_trial_searched_no_value():
+    """A model with nothing left to search (every value fixed): greedy's later trials still run."""
+    study = Searcher("greedy", max_trials=3, verbose=0, seed=0, initial_configs=[{}]).run(
+        lambda hp: None, lambda number, hp, reporter, deadline: float(number))
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 3
+
+
 def test_same_seed_same_sequence_of_configurations():
     def sequence(seed):
         study = Searcher("greedy", max_trials=6, direction="minimize", seed=seed, verbose=0,

@@ -102,7 +102,7 @@ def planned_values(tuner: str, study: optuna.Study, probe: Callable[[HyperParame
         return hp.values
     best = study.best_trial
     prefixes = _subtree_prefixes(list(best.params))
-    for _ in range(max_retries):
+    for _ in range(max_retries if prefixes else 0):  # no prefixes: the best trial searched no value
         prefix = prefixes[rng.randrange(len(prefixes))]
         kept = {k: v for k, v in best.params.items() if not (k == prefix or k.startswith(prefix + "/"))}
         hp = HyperParameters(values=kept, source=random_source(rng))
