@@ -78,3 +78,30 @@ def test_the_saved_model_predicts_as_the_fitted_one(searched, tmp_path):
     again = np.asarray(ak.load_model(clf.save(tmp_path / "m")).predict(x[:50])).ravel()
     assert (predicted == again).all()
     assert (predicted.astype(int) == y[:50]).mean() > 0.8
+
+
+@pytest.mark.parametrize("tuner, first_share", [("greedy", 1.0), ("morph", 0.25)])
+def test_under_a_time_limit_a_morph_trial_from_scratch_leaves_the_rest_to_its_children(tuner, first_share):
+    """A morph search caps a from-scratch trial at ``scratch_share`` of the time left; its children, and every
+    trial of other tuners, may use the whole search deadline."""
+    import time
+
+    import autodeep as ak
+    from autodeep.search import Searcher
+
+    given = []
+
+    def run_trial(number, hp, reporter, deadline):
+        hp.Float("x", 0.0, 1.0)
+        given.append((time.time(), deadline, bool(getattr(hp, "lineage", None))))
+        return 1.0 / (number + 1), {"morph_architecture": {"layers": [["dense", 8]], "skips": []},
+                                    "best_epoch": 2}
+
+    chosen = ak.NetworkMorphism(scratch_share=0.25) if tuner == "morph" else tuner
+    end = time.time() + 100.0
+    Searcher(chosen, max_trials=2, verbose=0, seed=0, initial_configs=[{}]).run(
+        lambda hp: hp.Float("x", 0.0, 1.0), run_trial, deadline=end)
+    (start, first, first_is_child), (_, second, second_is_child) = given
+    assert not first_is_child and second_is_child == (tuner == "morph")
+    assert first == pytest.approx(start + first_share * (end - start), abs=0.5)
+    assert second == end

@@ -20,6 +20,11 @@ What follows the paper and what differs (see also ``autodeep.morph.gp``'s docstr
 - Ours: the paper's search is one process with the parents' models in memory; here a child needs only
   the study (its parent's user attributes) and its parent's weights file, so it runs in any worker
   process and after a resume.
+- Ours: under a time limit, a trial trained from scratch may use at most ``scratch_share`` (a third) of the
+  search time left when it starts. The paper trains every network to its early stop; on a CPU one
+  convolutional network can do that for the whole budget (CIFAR-10, 8,000 images, 600 s: one trial of
+  515 s, so no child was ever trained). Capped, the known-good start hands its weights on, and the
+  children continue its training as they morph it.
 - Ours: candidates are capped in width (``max_width``) and scored on a seeded subset (``max_candidates``),
   so planning a child takes about a second on a CPU.
 
@@ -55,6 +60,23 @@ class MorphSettings:
     parents: int = 3
     max_candidates: int = 100
     max_width: int = 1024
+    scratch_share: float = 1 / 3
+
+
+def trial_deadline(deadline: float | None, lineage: dict | None, now: float, settings: MorphSettings) -> float | None:
+    """The time a trial must stop by: the search's ``deadline``, or for a morph search's trial from scratch
+    (``lineage == {}``) at most ``settings.scratch_share`` of the time left at ``now``.
+
+    Example:
+        >>> settings = MorphSettings()
+        >>> trial_deadline(700.0, {}, 100.0, settings), trial_deadline(700.0, {"parent": 0}, 100.0, settings)
+        (300.0, 700.0)
+        >>> trial_deadline(700.0, None, 100.0, settings), trial_deadline(None, {}, 100.0, settings)
+        (700.0, None)
+    """
+    if deadline is None or lineage != {}:
+        return deadline
+    return min(deadline, now + settings.scratch_share * max(0.0, deadline - now))
 
 
 def _architecture(record: dict):

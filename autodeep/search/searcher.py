@@ -190,7 +190,8 @@ class Searcher:
                 hp = HyperParameters(source=trial_source(trial))
                 hp.lineage = self._lineage(study, trial, plan)
                 reporter = _reporter(trial) if self.tuner == "hyperband" else None
-                outcome = run_trial(trial.number, hp, reporter, deadline)
+                outcome = run_trial(trial.number, hp, reporter,
+                                    morphing.trial_deadline(deadline, hp.lineage, t0, self.morph))
             score, attrs = (outcome if isinstance(outcome, tuple) else (outcome, {}))
             score = float(score)
             for key, value in attrs.items():

@@ -165,6 +165,8 @@ class NetworkMorphism(Tuner):
         parents: How many of the best trials may be a parent.
         max_candidates: Candidate children scored by the GP per trial (a seeded subset).
         max_width: No child gets a layer wider than this.
+        scratch_share: Under a time limit, the most of the search time left that a trial trained from
+            scratch may use (so children get time to inherit and continue its training).
         Other arguments: as in ``Tuner``.
 
     Example:
@@ -179,7 +181,7 @@ class NetworkMorphism(Tuner):
     def __init__(self, hypermodel=None, objective="val_loss", max_trials: int = 10, acquisition: str = "ei",
                  beta: float = 2.576, depth: int = 2, parents: int = 3, max_candidates: int = 100,
                  max_width: int = 1024, seed: int | None = None, hyperparameters=None, tune_new_entries: bool = True,
-                 allow_new_entries: bool = True, **kwargs):
+                 allow_new_entries: bool = True, scratch_share: float = 1 / 3, **kwargs):
         super().__init__(hypermodel, objective, max_trials, seed, hyperparameters, tune_new_entries,
                          allow_new_entries, **kwargs)
         if acquisition not in ("ei", "ucb"):
@@ -188,7 +190,11 @@ class NetworkMorphism(Tuner):
                             ("max_width", max_width)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; received {value!r}.")
-        self.morph_settings = MorphSettings(acquisition, float(beta), depth, parents, max_candidates, max_width)
+        if isinstance(scratch_share, bool) or not isinstance(scratch_share, (int, float)) \
+                or not 0 < scratch_share <= 1:
+            raise ValueError(f"scratch_share must be a number in (0, 1]; received {scratch_share!r}.")
+        self.morph_settings = MorphSettings(acquisition, float(beta), depth, parents, max_candidates, max_width,
+                                            float(scratch_share))
 
 
 #: The tuner class of each strategy: what ``model.tuner_`` is for ``tuner="<strategy>"``.
