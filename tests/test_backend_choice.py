@@ -47,3 +47,44 @@ def test_a_backend_autodeep_cannot_use_fails_naming_the_variable(value, error, w
     assert last.startswith(f"{error}: "), last
     for word in words:
         assert word in last, (word, last)
+
+
+FIT_ONCE = """
+import jax.monitoring, numpy as np, autodeep, keras
+from autodeep.train import fit_model
+hits = []
+jax.monitoring.register_event_listener(lambda event, **kw: hits.append(event)
+                                       if event == "/jax/compilation_cache/cache_hits" else None)
+x = np.linspace(0, 1, 96, dtype="float32").reshape(32, 3); y = x.sum(1, keepdims=True)
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+model.compile("adam", "mse")
+fit_model(model, x, y, validation_data=(x, y), epochs=1)
+import jax; print(f"hits={len(hits)} folder={jax.config.jax_compilation_cache_dir}")
+"""
+
+
+def _fit_in_a_fresh_process(tmp_path, **variables) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_") and k != "KERAS_BACKEND"}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "xdg"), KERAS_BACKEND="jax", **variables)
+    done = subprocess.run([sys.executable, "-c", FIT_ONCE], env=env, cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    hits, folder = done.stdout.strip().splitlines()[-1].split(" ")
+    return int(hits.removeprefix("hits=")), folder.removeprefix("folder=")
+
+
+def test_a_network_compiled_by_an_earlier_process_is_read_from_the_compilation_cache(tmp_path):
+    first, folder = _fit_in_a_fresh_process(tmp_path)
+    assert folder == str(tmp_path / "xdg" / "autodeep" / "jax") and first == 0
+    assert any(Path(folder).iterdir())
+    second, _ = _fit_in_a_fresh_process(tmp_path)
+    assert second > 0
+
+
+def test_the_compilation_cache_follows_jax_own_settings(tmp_path):
+    own = tmp_path / "own"
+    assert _fit_in_a_fresh_process(tmp_path, JAX_COMPILATION_CACHE_DIR=str(own),
+                                   JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")[1] == str(own)
+    assert any(own.iterdir()) and not (tmp_path / "xdg" / "autodeep").exists()
+    assert _fit_in_a_fresh_process(tmp_path, JAX_ENABLE_COMPILATION_CACHE="false") == (0, "None")
+    assert not (tmp_path / "xdg" / "autodeep").exists()

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from autodeep.backend import use_compilation_cache
 from autodeep.data.rows import is_lazy
 from autodeep.train.batches import n_rows
 
@@ -114,6 +115,7 @@ def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batc
         >>> result.epochs_run
         2
     """
+    use_compilation_cache()
     rows = n_rows(x)
     batch_size = batch_size or default_batch_size(rows)
     direction = objective_direction(objective)
