@@ -20,11 +20,12 @@ What follows the paper and what differs (see also ``autodeep.morph.gp``'s docstr
 - Ours: the paper's search is one process with the parents' models in memory; here a child needs only
   the study (its parent's user attributes) and its parent's weights file, so it runs in any worker
   process and after a resume.
-- Ours: under a time limit, a trial trained from scratch may use at most ``scratch_share`` (a third) of the
-  search time left when it starts. The paper trains every network to its early stop; on a CPU one
-  convolutional network can do that for the whole budget (CIFAR-10, 8,000 images, 600 s: one trial of
-  515 s, so no child was ever trained). Capped, the known-good start hands its weights on, and the
-  children continue its training as they morph it.
+- Ours: under a time limit, the trials trained from scratch together use at most ``scratch_share`` (a
+  third) of the search time; once they have, the next trials are children even if known-good starts are
+  left (a start still runs when no trial can be a parent yet). The paper trains every network to its early
+  stop; on a CPU one convolutional network can do that for the whole budget (CIFAR-10, 8,000 images,
+  600 s: one trial of 515 s, so no child was ever trained), and an image task has 7 known-good starts.
+  Capped, the first start hands its weights on, and the children continue its training as they morph it.
 - Ours: candidates are capped in width (``max_width``) and scored on a seeded subset (``max_candidates``),
   so planning a child takes about a second on a CPU.
 
@@ -63,20 +64,34 @@ class MorphSettings:
     scratch_share: float = 1 / 3
 
 
-def trial_deadline(deadline: float | None, lineage: dict | None, now: float, settings: MorphSettings) -> float | None:
-    """The time a trial must stop by: the search's ``deadline``, or for a morph search's trial from scratch
-    (``lineage == {}``) at most ``settings.scratch_share`` of the time left at ``now``.
+def scratch_left(study: optuna.Study, deadline: float | None, started: float, settings: MorphSettings) \
+        -> float | None:
+    """Seconds the trials from scratch may still use: ``settings.scratch_share`` of the search time (from
+    ``started`` to ``deadline``) less the seconds the study's finished trials from scratch took; ``None``
+    without a deadline."""
+    if deadline is None:
+        return None
+    used = sum(t.user_attrs.get("seconds", 0.0) for t in study.get_trials(deepcopy=False)
+               if t.state.is_finished() and PARENT not in t.user_attrs)
+    return settings.scratch_share * max(0.0, deadline - started) - used
+
+
+def trial_deadline(deadline: float | None, lineage: dict | None, now: float, left: float | None,
+                   settings: MorphSettings) -> float | None:
+    """The time a trial must stop by: the search's ``deadline``; for a morph search's trial from scratch
+    (``lineage == {}``) at most the scratch time ``left`` (:func:`scratch_left`), and never less than
+    ``settings.scratch_share`` of the time left at ``now`` (a start run because no parent exists yet).
 
     Example:
         >>> settings = MorphSettings()
-        >>> trial_deadline(700.0, {}, 100.0, settings), trial_deadline(700.0, {"parent": 0}, 100.0, settings)
-        (300.0, 700.0)
-        >>> trial_deadline(700.0, None, 100.0, settings), trial_deadline(None, {}, 100.0, settings)
+        >>> trial_deadline(700.0, {}, 100.0, 250.0, settings), trial_deadline(700.0, {}, 100.0, -5.0, settings)
+        (350.0, 300.0)
+        >>> trial_deadline(700.0, {"parent": 0}, 100.0, 150.0, settings), trial_deadline(None, {}, 1.0, None, settings)
         (700.0, None)
     """
     if deadline is None or lineage != {}:
         return deadline
-    return min(deadline, now + settings.scratch_share * max(0.0, deadline - now))
+    return min(deadline, now + max(left or 0.0, settings.scratch_share * max(0.0, deadline - now)))
 
 
 def _architecture(record: dict):

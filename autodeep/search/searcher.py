@@ -152,6 +152,7 @@ class Searcher:
         for work after the search that depends on the trials so far).
         """
         study = self.open_study()
+        self.started = time.time()  # tuner="morph" shares the search time out from here
         deadline_at = deadline if callable(deadline) else (lambda _study: deadline)
         while self._run_trials(study, probe, run_trial, deadline_at) == "budget" and self.wait_for_workers:
             self.wait_for_running(study, deadline_at(study))
@@ -186,12 +187,14 @@ class Searcher:
         t0 = time.time()
         try:
             with _heartbeat(study, trial):
-                trial, plan = self._plan(study, trial, probe)
+                left = morphing.scratch_left(study, deadline, self.started, self.morph) if self.tuner == "morph" \
+                    else None
+                trial, plan = self._plan(study, trial, probe, children_now=left is not None and left <= 0)
                 hp = HyperParameters(source=trial_source(trial))
                 hp.lineage = self._lineage(study, trial, plan)
                 reporter = _reporter(trial) if self.tuner == "hyperband" else None
                 outcome = run_trial(trial.number, hp, reporter,
-                                    morphing.trial_deadline(deadline, hp.lineage, t0, self.morph))
+                                    morphing.trial_deadline(deadline, hp.lineage, t0, left, self.morph))
             score, attrs = (outcome if isinstance(outcome, tuple) else (outcome, {}))
             score = float(score)
             for key, value in attrs.items():
@@ -222,14 +225,17 @@ class Searcher:
         study.tell(trial, score)
         self._log(study, trial.number, f"score={score:.5g}{morphing.lineage_text(attrs)}", t0)
 
-    def _plan(self, study: optuna.Study, trial: optuna.Trial, probe) -> tuple[optuna.Trial, dict | None]:
+    def _plan(self, study: optuna.Study, trial: optuna.Trial, probe, children_now: bool = False) \
+            -> tuple[optuna.Trial, dict | None]:
         """Fix the planned values (known-good, greedy, or a morph child's parent's) of a trial that was just
-        asked; return it and, for a morph child, its plan (``autodeep.search.morphing``)."""
+        asked; return it and, for a morph child, its plan (``autodeep.search.morphing``). ``children_now``: a
+        morph search plans a child even if known-good starts are left (the trials from scratch used their
+        time)."""
         if trial._fixed_params:  # a trial the user enqueued keeps its values; a rerun, its original's plan too
             return trial, morphing.replanned(study, trial) if self.tuner == "morph" else None
         index = plan_index(study.get_trials(deepcopy=False), trial.number)  # a rerun takes its original's place
         plan = None
-        if self.tuner == "morph" and index >= len(self.initial_configs):
+        if self.tuner == "morph" and (children_now or index >= len(self.initial_configs)):
             plan = morphing.plan_child(study, index, self.seed, self.morph)
         if plan is not None:
             values = next(t for t in study.get_trials(deepcopy=False) if t.number == plan["parent"]).params
