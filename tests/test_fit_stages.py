@@ -91,12 +91,15 @@ def test_budget_keeps_back_a_share_then_the_best_trials_refit_or_folds():
     assert budget.refit_seconds(best) == pytest.approx(refit)
     assert budget.search_deadline([best], best) == pytest.approx(1100.0 - EXPORT_SECONDS - refit)
     slow = _trial({"fit_seconds": 80.0, "epochs_run": 1, "best_epoch": 1})
-    assert budget.search_deadline([slow], slow) == pytest.approx(1100.0 - FINAL_SHARE * 100.0)  # capped
+    assert budget.search_deadline([slow], slow) == pytest.approx(1100.0 - EXPORT_SECONDS)  # the refit cannot fit
+    assert not Budget(time.time(), 100.0, True, 0, 800, 200).refit_fits(slow)  # 115 s needed
     bagged = Budget(started=1000.0, time_limit=100.0, refit=True, folds=5, n_tr=800, n_va=200)
     assert bagged.search_deadline([best], best) == pytest.approx(1100.0 - FINAL_SHARE * 100.0)  # 5 folds: 50 s
     quick = _trial({"fit_seconds": 4.0, "epochs_run": 10, "best_epoch": 5})
     assert bagged.search_deadline([quick], quick) == pytest.approx(1100.0 - EXPORT_SECONDS - 5 * 4.0 * 1.15)
     assert Budget(0.0, None, True, 0, 10, 2).search_deadline([best], best) is None  # no time limit
+    child = _trial({"fit_seconds": 8.0, "epochs_run": 10, "best_epoch": 5, "inherited_epochs": 15})
+    assert budget.refit_seconds(child) == pytest.approx(4 * refit)  # trained from scratch: 20 epochs, not 5
 
 
 def test_budget_says_whether_a_fold_or_refit_still_fits():

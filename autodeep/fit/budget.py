@@ -41,9 +41,16 @@ def bagging_folds(setting, refit: bool, n_rows: int, epochs: int | None, lazy: b
     return BAGGING_FOLDS if small and epochs is None else 0
 
 
+def per_epoch_seconds(trial) -> float:
+    """Seconds ``trial`` took per epoch of its own training."""
+    return trial.user_attrs.get("fit_seconds", 0.0) / max(trial.user_attrs.get("epochs_run", 1), 1)
+
+
 def fold_seconds(trial) -> float:
-    """Expected seconds to train ``trial``'s configuration on one fold (early stopping, as in the trial)."""
-    return trial.user_attrs.get("fit_seconds", 0.0) * REESTIMATE
+    """Expected seconds to train ``trial``'s configuration on one fold (early stopping, as in the trial); a
+    morph child's fold trains from scratch, so the epochs its inherited weights carry count too."""
+    epochs = trial.user_attrs.get("epochs_run", 1) + trial.user_attrs.get("inherited_epochs", 0)
+    return per_epoch_seconds(trial) * epochs * REESTIMATE
 
 
 @dataclass
@@ -94,15 +101,16 @@ class Budget:
             reserve = (1 - SEARCH_SHARE) * self.time_limit if self.refit else EXPORT_SECONDS
         elif self.folds:
             reserve = EXPORT_SECONDS + self.folds * fold_seconds(best)
-        else:
-            reserve = EXPORT_SECONDS + self.refit_seconds(best)
+        else:  # a refit longer than the share kept back would not fit: keep back the export only
+            refit = self.refit_seconds(best)
+            reserve = EXPORT_SECONDS + (refit if EXPORT_SECONDS + refit <= FINAL_SHARE * self.time_limit else 0.0)
         return self.deadline - min(reserve, FINAL_SHARE * self.time_limit)
 
     def refit_seconds(self, trial) -> float:
-        """Expected seconds to retrain ``trial``'s configuration on train + validation rows."""
-        attrs = trial.user_attrs
-        per_epoch = attrs.get("fit_seconds", 0.0) / max(attrs.get("epochs_run", 1), 1)
-        return per_epoch * attrs.get("best_epoch", 1) * (self.n_tr + self.n_va) / max(self.n_tr, 1) * REESTIMATE
+        """Expected seconds to retrain ``trial``'s configuration on train + validation rows (its best epoch, plus
+        the epochs a morph child's inherited weights carry)."""
+        epochs = trial.user_attrs.get("best_epoch", 1) + trial.user_attrs.get("inherited_epochs", 0)
+        return per_epoch_seconds(trial) * epochs * (self.n_tr + self.n_va) / max(self.n_tr, 1) * REESTIMATE
 
     def fold_fits(self, trial) -> bool:
         """Whether one more fold of ``trial`` fits before the deadline, the export kept back."""

@@ -97,9 +97,10 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
     if refit and budget.refit_fits(trial):
         model = build_member(run, trial, i, 0)
         epochs = int(trial.user_attrs.get("best_epoch", 1)) + int(trial.user_attrs.get("inherited_epochs", 0))
-        fit_model(model, x_all, y_all, epochs=epochs, batch_size=run.batch_size,
-                  objective=run.objective, callbacks=run.callbacks, deadline=budget.deadline, sample_weight=w_all)
-        return [model], "refit"
+        result = fit_model(model, x_all, y_all, epochs=epochs, batch_size=run.batch_size, objective=run.objective,
+                           callbacks=run.callbacks, deadline=budget.deadline, sample_weight=w_all)
+        if result.stopped != "deadline":  # else half-trained: the trial's own weights are better
+            return [model], "refit"
     return [trial_model(run, trial, i)], "trial_weights"
 
 

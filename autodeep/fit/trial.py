@@ -90,7 +90,7 @@ class TrialRun:
         try:
             model = self.graph.build(self.fixed(hp), self.specs)
             model, (epochs, patience), lineage = inherit(model, hp.lineage, self.weights_file, self.epochs,
-                                                         self.patience)  # a morph child: its parent's weights
+                                                         self.patience, timed=deadline is not None)  # a child
             self.warn_unused(hp)
             size = model.count_params()
             if self.max_model_size and size > self.max_model_size:

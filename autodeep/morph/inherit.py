@@ -18,9 +18,12 @@ CHILD_SHARE = 0.5  # a child's epochs: this share of its parent's (fixed epochs:
 CHILD_PATIENCE = 2  # a child's early-stopping patience when the run stops early (its weights are trained already)
 
 
-def child_budget(epochs: int | None, patience: int | None, parent_best_epoch: int) -> tuple[int, int | None]:
-    """``(epochs, patience)`` of a child: half the run's fixed ``epochs``; else at most half its parent's best
-    epoch (3 at least) with early stopping after ``CHILD_PATIENCE`` epochs without improvement.
+def child_budget(epochs: int | None, patience: int | None, parent_best_epoch: int,
+                 timed: bool = False) -> tuple[int | None, int | None]:
+    """``(epochs, patience)`` of a child: half the run's fixed ``epochs``; under a time limit (``timed``) the
+    run's early stopping, within the time the search gives each trial (``autodeep.search.morphing``); else at
+    most half its parent's best epoch (3 at least) with early stopping after ``CHILD_PATIENCE`` epochs
+    without improvement.
 
     The paper trains each child like any network, to its early stop; a child here starts from trained
     weights, and most of its gain comes in its first epochs.
@@ -28,7 +31,11 @@ def child_budget(epochs: int | None, patience: int | None, parent_best_epoch: in
     Example:
         >>> child_budget(4, None, 10), child_budget(None, None, 20), child_budget(None, 1, 2)
         ((2, None), (10, 2), (3, 1))
+        >>> child_budget(None, None, 20, timed=True), child_budget(4, None, 20, timed=True)
+        ((None, None), (2, None))
     """
+    if timed and epochs is None:
+        return epochs, patience
     if epochs is not None:
         return max(1, math.ceil(epochs * CHILD_SHARE)), patience
     return max(3, math.ceil(parent_best_epoch * CHILD_SHARE)), min(patience or CHILD_PATIENCE, CHILD_PATIENCE)
@@ -45,14 +52,15 @@ def _architecture_record(model) -> dict:
     return {"layers": [list(layer) for layer in found.layers], "skips": [list(skip) for skip in found.skips]}
 
 
-def inherit(model, lineage: dict | None, weights_file, epochs: int | None, patience: int | None):
+def inherit(model, lineage: dict | None, weights_file, epochs: int | None, patience: int | None,
+            timed: bool = False):
     """``(model, (epochs, patience), attributes)`` for a trial built as ``model`` from its values.
 
     ``lineage`` is ``None`` outside a morph search (all is returned as given), ``{}`` for a morph search's
     trial from scratch (its architecture is recorded), or the plan of a child (``autodeep.search.morphing``):
     ``model`` becomes the parent (chain replayed, ``weights_file(parent)`` loaded), then the planned morphs
     are applied; a morph this network cannot take (e.g. a skip between positions that do not pool evenly)
-    is left out and named in ``morph_skipped``.
+    is left out and named in ``morph_skipped``. ``timed``: the trial has a deadline (see :func:`child_budget`).
     """
     if lineage is None:
         return model, (epochs, patience), {}
@@ -76,4 +84,4 @@ def inherit(model, lineage: dict | None, weights_file, epochs: int | None, patie
              "morph_architecture": _architecture_record(model), "inherited_epochs": lineage["inherited_epochs"]}
     if skipped:
         attrs["morph_skipped"] = skipped
-    return model, child_budget(epochs, patience, lineage["parent_best_epoch"]), attrs
+    return model, child_budget(epochs, patience, lineage["parent_best_epoch"], timed), attrs

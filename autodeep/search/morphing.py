@@ -16,16 +16,19 @@ What follows the paper and what differs (see also ``autodeep.morph.gp``'s docstr
   2.576 is ``NetworkMorphism(acquisition="ucb")``. With the few trials a timed search runs, UCB kept
   choosing the least known (the largest) candidates: on a synthetic score it did worse than random.
 - Ours: the paper trains every child as long as its early stopping allows; here a child has a shorter
-  budget (``autodeep.morph.inherit.child_budget``), since it starts from trained weights.
+  budget (``autodeep.morph.inherit.child_budget``; under a time limit, the time below), since it starts
+  from trained weights.
 - Ours: the paper's search is one process with the parents' models in memory; here a child needs only
   the study (its parent's user attributes) and its parent's weights file, so it runs in any worker
   process and after a resume.
-- Ours: under a time limit, the trials trained from scratch together use at most ``scratch_share`` (a
-  third) of the search time; once they have, the next trials are children even if known-good starts are
-  left (a start still runs when no trial can be a parent yet). The paper trains every network to its early
-  stop; on a CPU one convolutional network can do that for the whole budget (CIFAR-10, 8,000 images,
-  600 s: one trial of 515 s, so no child was ever trained), and an image task has 7 known-good starts.
-  Capped, the first start hands its weights on, and the children continue its training as they morph it.
+- Ours: under a time limit, every trial may use at most ``scratch_share`` (a third) of the search time,
+  and the trials from scratch together as much; once they have used it, the next trials are children even
+  if known-good starts are left (a start still runs when no trial can be a parent yet). A child then trains
+  with the run's early stopping within that time, not a fixed number of epochs. The paper trains every
+  network to its early stop; on a CPU one convolutional network can do that for the whole budget
+  (CIFAR-10, 8,000 images, 600 s: one trial of 515 s, so no child was ever trained), and an image task has
+  7 known-good starts. Capped, the first start hands its weights on, and the children continue its
+  training as they morph it.
 - Ours: candidates are capped in width (``max_width``) and scored on a seeded subset (``max_candidates``),
   so planning a child takes about a second on a CPU.
 
@@ -76,22 +79,21 @@ def scratch_left(study: optuna.Study, deadline: float | None, started: float, se
     return settings.scratch_share * max(0.0, deadline - started) - used
 
 
-def trial_deadline(deadline: float | None, lineage: dict | None, now: float, left: float | None,
+def trial_deadline(deadline: float | None, lineage: dict | None, now: float, started: float,
                    settings: MorphSettings) -> float | None:
-    """The time a trial must stop by: the search's ``deadline``; for a morph search's trial from scratch
-    (``lineage == {}``) at most the scratch time ``left`` (:func:`scratch_left`), and never less than
-    ``settings.scratch_share`` of the time left at ``now`` (a start run because no parent exists yet).
+    """The time a trial starting at ``now`` must stop by: the search's ``deadline``; in a morph search
+    (``lineage`` not None) at most ``settings.scratch_share`` of the search time (from ``started``) later.
 
     Example:
-        >>> settings = MorphSettings()
-        >>> trial_deadline(700.0, {}, 100.0, 250.0, settings), trial_deadline(700.0, {}, 100.0, -5.0, settings)
-        (350.0, 300.0)
-        >>> trial_deadline(700.0, {"parent": 0}, 100.0, 150.0, settings), trial_deadline(None, {}, 1.0, None, settings)
+        >>> settings, child = MorphSettings(), {"parent": 0}
+        >>> trial_deadline(700.0, {}, 100.0, 100.0, settings), trial_deadline(700.0, child, 600.0, 100.0, settings)
+        (300.0, 700.0)
+        >>> trial_deadline(700.0, None, 100.0, 100.0, settings), trial_deadline(None, {}, 1.0, 0.0, settings)
         (700.0, None)
     """
-    if deadline is None or lineage != {}:
+    if deadline is None or lineage is None:
         return deadline
-    return min(deadline, now + max(left or 0.0, settings.scratch_share * max(0.0, deadline - now)))
+    return min(deadline, now + settings.scratch_share * max(0.0, deadline - started))
 
 
 def _architecture(record: dict):

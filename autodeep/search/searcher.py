@@ -194,7 +194,7 @@ class Searcher:
                 hp.lineage = self._lineage(study, trial, plan)
                 reporter = _reporter(trial) if self.tuner == "hyperband" else None
                 outcome = run_trial(trial.number, hp, reporter,
-                                    morphing.trial_deadline(deadline, hp.lineage, t0, left, self.morph))
+                                    morphing.trial_deadline(deadline, hp.lineage, t0, self.started, self.morph))
             score, attrs = (outcome if isinstance(outcome, tuple) else (outcome, {}))
             score = float(score)
             for key, value in attrs.items():
