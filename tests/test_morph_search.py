@@ -83,8 +83,8 @@ def test_the_saved_model_predicts_as_the_fitted_one(searched, tmp_path):
 @pytest.mark.parametrize("tuner, first_share", [("greedy", 1.0), ("morph", 0.004)])
 def test_under_a_time_limit_morph_trials_from_scratch_leave_the_rest_to_children(tuner, first_share):
     """A morph search gives each trial, and its trials from scratch together, ``scratch_share`` of the search
-    time; once those used it, children come next even though known-good starts are left. Other tuners'
-    trials have the whole deadline."""
+    time; once those used it, children come next even though known-good starts are left, and children go on.
+    Other tuners' trials have the whole deadline."""
     import time
 
     import autodeep as ak
@@ -101,9 +101,9 @@ def test_under_a_time_limit_morph_trials_from_scratch_leave_the_rest_to_children
 
     chosen = ak.NetworkMorphism(scratch_share=first_share) if tuner == "morph" else tuner
     end = time.time() + 100.0
-    Searcher(chosen, max_trials=2, verbose=0, seed=0, initial_configs=[{}, {"x": 0.5}, {"x": 0.9}]).run(
+    Searcher(chosen, max_trials=3, verbose=0, seed=0, initial_configs=[{}, {"x": 0.5}, {"x": 0.9}]).run(
         lambda hp: hp.Float("x", 0.0, 1.0), run_trial, deadline=end)
-    (start, first, first_is_child), (_, second, second_is_child) = given
-    assert not first_is_child and second_is_child == (tuner == "morph")
+    (start, first, first_is_child), (_, second, second_is_child), (_, _, third_is_child) = given
+    assert not first_is_child and second_is_child == third_is_child == (tuner == "morph")
     assert first == pytest.approx(start + first_share * (end - start), abs=0.05)
     assert second == pytest.approx(min(end, start + 0.5 + first_share * (end - start)), abs=0.05)

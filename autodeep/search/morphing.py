@@ -22,8 +22,8 @@ What follows the paper and what differs (see also ``autodeep.morph.gp``'s docstr
   the study (its parent's user attributes) and its parent's weights file, so it runs in any worker
   process and after a resume.
 - Ours: under a time limit, every trial may use at most ``scratch_share`` (a third) of the search time,
-  and the trials from scratch together as much; once they have used it, the next trials are children even
-  if known-good starts are left (a start still runs when no trial can be a parent yet). A child then trains
+  and the trials from scratch together as much; once they have used it, or a child has finished, the next
+  trials are children even if known-good starts are left (a start still runs when no trial can be a parent). A child then trains
   with the run's early stopping within that time, not a fixed number of epochs. The paper trains every
   network to its early stop; on a CPU one convolutional network can do that for the whole budget
   (CIFAR-10, 8,000 images, 600 s: one trial of 515 s, so no child was ever trained), and an image task has
@@ -67,16 +67,26 @@ class MorphSettings:
     scratch_share: float = 1 / 3
 
 
-def scratch_left(study: optuna.Study, deadline: float | None, started: float, settings: MorphSettings) \
-        -> float | None:
-    """Seconds the trials from scratch may still use: ``settings.scratch_share`` of the search time (from
-    ``started`` to ``deadline``) less the seconds the study's finished trials from scratch took; ``None``
-    without a deadline."""
+def children_now(study: optuna.Study, deadline: float | None, started: float, settings: MorphSettings) -> bool:
+    """Whether the next trial should be a child even if known-good starts are left: under a time limit, once a
+    child has finished (children have begun) or the finished trials from scratch took ``settings.scratch_share``
+    of the search time (from ``started`` to ``deadline``).
+
+    Example:
+        >>> import optuna
+        >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+        >>> study = optuna.create_study()
+        >>> study.add_trial(optuna.trial.create_trial(value=1.0, user_attrs={"seconds": 40.0}))
+        >>> [children_now(study, deadline, 0.0, MorphSettings()) for deadline in (None, 100.0, 150.0)]
+        [False, True, False]
+    """
     if deadline is None:
-        return None
-    used = sum(t.user_attrs.get("seconds", 0.0) for t in study.get_trials(deepcopy=False)
-               if t.state.is_finished() and PARENT not in t.user_attrs)
-    return settings.scratch_share * max(0.0, deadline - started) - used
+        return False
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    if any(PARENT in t.user_attrs for t in finished):
+        return True
+    used = sum(t.user_attrs.get("seconds", 0.0) for t in finished)
+    return used >= settings.scratch_share * max(0.0, deadline - started)
 
 
 def trial_deadline(deadline: float | None, lineage: dict | None, now: float, started: float,

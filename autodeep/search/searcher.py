@@ -187,9 +187,9 @@ class Searcher:
         t0 = time.time()
         try:
             with _heartbeat(study, trial):
-                left = morphing.scratch_left(study, deadline, self.started, self.morph) if self.tuner == "morph" \
-                    else None
-                trial, plan = self._plan(study, trial, probe, children_now=left is not None and left <= 0)
+                children_now = self.tuner == "morph" and morphing.children_now(study, deadline, self.started,
+                                                                                self.morph)
+                trial, plan = self._plan(study, trial, probe, children_now)
                 hp = HyperParameters(source=trial_source(trial))
                 hp.lineage = self._lineage(study, trial, plan)
                 reporter = _reporter(trial) if self.tuner == "hyperband" else None
