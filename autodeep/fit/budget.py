@@ -46,6 +46,12 @@ def per_epoch_seconds(trial) -> float:
     return trial.user_attrs.get("fit_seconds", 0.0) / max(trial.user_attrs.get("epochs_run", 1), 1)
 
 
+def refit_epochs(trial) -> int:
+    """Epochs a refit of ``trial`` trains from scratch: its best epoch, plus the epochs a morph child's inherited
+    weights carry."""
+    return int(trial.user_attrs.get("best_epoch", 1)) + int(trial.user_attrs.get("inherited_epochs", 0))
+
+
 def fold_seconds(trial) -> float:
     """Expected seconds to train ``trial``'s configuration on one fold (early stopping, as in the trial); a
     morph child's fold trains from scratch, so the epochs its inherited weights carry count too."""
@@ -107,10 +113,9 @@ class Budget:
         return self.deadline - min(reserve, FINAL_SHARE * self.time_limit)
 
     def refit_seconds(self, trial) -> float:
-        """Expected seconds to retrain ``trial``'s configuration on train + validation rows (its best epoch, plus
-        the epochs a morph child's inherited weights carry)."""
-        epochs = trial.user_attrs.get("best_epoch", 1) + trial.user_attrs.get("inherited_epochs", 0)
-        return per_epoch_seconds(trial) * epochs * (self.n_tr + self.n_va) / max(self.n_tr, 1) * REESTIMATE
+        """Expected seconds to retrain ``trial``'s configuration on train + validation rows (``refit_epochs``)."""
+        rows = (self.n_tr + self.n_va) / max(self.n_tr, 1)
+        return per_epoch_seconds(trial) * refit_epochs(trial) * rows * REESTIMATE
 
     def fold_fits(self, trial) -> bool:
         """Whether one more fold of ``trial`` fits before the deadline, the export kept back."""

@@ -12,7 +12,7 @@ from autodeep.blocks.layers import WeightedAverage
 from autodeep.data.rows import take_rows
 from autodeep.ensemble.neighbours import per_head
 from autodeep.fit.blend import attach_blends, choose_blends
-from autodeep.fit.budget import Budget
+from autodeep.fit.budget import Budget, refit_epochs
 from autodeep.fit.metrics import tunes_threshold
 from autodeep.fit.out_of_fold import OutOfFold, combine, fold_prediction
 from autodeep.fit.prepare import PreparedData
@@ -96,9 +96,9 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
         return bag + [trial_model(run, trial, i)], "bagged"
     if refit and budget.refit_fits(trial):
         model = build_member(run, trial, i, 0)
-        epochs = int(trial.user_attrs.get("best_epoch", 1)) + int(trial.user_attrs.get("inherited_epochs", 0))
-        result = fit_model(model, x_all, y_all, epochs=epochs, batch_size=run.batch_size, objective=run.objective,
-                           callbacks=run.callbacks, deadline=budget.deadline, sample_weight=w_all)
+        result = fit_model(model, x_all, y_all, epochs=refit_epochs(trial), batch_size=run.batch_size,
+                           objective=run.objective, callbacks=run.callbacks, deadline=budget.deadline,
+                           sample_weight=w_all)
         if result.stopped != "deadline":  # else half-trained: the trial's own weights are better
             return [model], "refit"
     return [trial_model(run, trial, i)], "trial_weights"
