@@ -247,9 +247,9 @@ def best_threshold(metric: Metric, y, p, weights=None) -> float:
     """The threshold on a binary head's probabilities that maximises (or minimises) ``metric`` on ``(y, p)``.
 
     The candidates are 0.5 (kept on a tie), the lowest probability (every row positive), the midpoints of the
-    distinct probabilities and one above the highest (no row positive): every cut of the rows for the built-in label metrics (``"f1"``,
-    ``"balanced_accuracy"``, ``"accuracy"``: scored at once from the weighted confusion counts), at most 200
-    quantiles' for an ``ak.Metric``.
+    distinct probabilities and one above the highest (no row positive): every cut of the rows for the built-in
+    label metrics (``"f1"``, ``"balanced_accuracy"``, ``"accuracy"``: scored at once from the weighted confusion
+    counts), at most 200 quantiles' for an ``ak.Metric``.
 
     Example:
         >>> y = np.array([0, 0, 1, 1, 1]); p = np.array([0.1, 0.3, 0.35, 0.4, 0.9])

@@ -229,8 +229,7 @@ class Searcher:
             -> tuple[optuna.Trial, dict | None]:
         """Fix the planned values (known-good, greedy, or a morph child's parent's) of a trial that was just
         asked; return it and, for a morph child, its plan (``autodeep.search.morphing``). ``children_now``: a
-        morph search plans a child even if known-good starts are left (the trials from scratch used their
-        time)."""
+        morph search plans a child even if known-good starts are left (``autodeep.search.morphing.children_now``)."""
         if trial._fixed_params:  # a trial the user enqueued keeps its values; a rerun, its original's plan too
             return trial, morphing.replanned(study, trial) if self.tuner == "morph" else None
         index = plan_index(study.get_trials(deepcopy=False), trial.number)  # a rerun takes its original's place

@@ -165,8 +165,8 @@ class NetworkMorphism(Tuner):
         parents: How many of the best trials may be a parent.
         max_candidates: Candidate children scored by the GP per trial (a seeded subset).
         max_width: No child gets a layer wider than this.
-        scratch_share: Under a time limit, the share of the search time the trials trained from scratch
-            may use together; then children follow, even if known-good starts are left.
+        scratch_share: Under a time limit, the share of the search time each trial may use, and the trials
+            trained from scratch together; then children follow, even if known-good starts are left.
         Other arguments: as in ``Tuner``.
 
     Example:
