@@ -16,6 +16,7 @@ import functools
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -37,8 +38,18 @@ PEER_PACKAGES = {"flaml": "flaml", "lightgbm": "lightgbm", "autogluon": "autoglu
 
 
 def as_categories(x_train, x_test):
-    """String columns as pandas categories fit on the train split; unseen test values become missing."""
-    x_train, x_test = x_train.copy(), x_test.copy()
+    """String columns as pandas categories fit on the train split; unseen test values become missing. Column
+    names lose the characters LightGBM refuses in a feature name (``"``, ``,``, ``:``, ``[``, ``]``, ``{``,
+    ``}``: MagicTelescope's names end in ``:``).
+
+    >>> import pandas as pd
+    >>> train, test = as_categories(pd.DataFrame({"fLength:": [1.0], "c": ["a"]}),
+    ...                             pd.DataFrame({"fLength:": [2.0], "c": ["b"]}))
+    >>> list(train.columns), str(train["c"].dtype), test["c"].isna().tolist()
+    (['fLength_', 'c'], 'category', [True])
+    """
+    names = {c: re.sub(r'[",:\[\]{}]', "_", str(c)) for c in x_train.columns}
+    x_train, x_test = x_train.rename(columns=names), x_test.rename(columns=names)
     for c in x_train.select_dtypes(include=["object", "string", "category"]).columns:
         x_train[c] = x_train[c].astype("category")
         cats = x_train[c].dtype
