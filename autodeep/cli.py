@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from autodeep.search.strategies import TUNERS
+
 
 def infer_task(y: pd.Series) -> str:
     """``"classification"`` for labels (non-numeric, or few distinct integers), else ``"regression"``.
@@ -348,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "folder of class sub-folders (inferred from its files if omitted)")
     fit.add_argument("--time-limit", type=float, default=None, help="wall-clock seconds for the whole fit")
     fit.add_argument("--max-trials", type=int, default=100)
-    fit.add_argument("--tuner", default="greedy", choices=["greedy", "bayesian", "tpe", "random", "hyperband"])
+    fit.add_argument("--tuner", default=None, choices=TUNERS, help="search strategy (default: the task's own)")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--directory", default="autodeep_runs", help="where the search keeps its project folder")
     fit.add_argument("--project-name", default="cli")

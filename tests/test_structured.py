@@ -242,6 +242,16 @@ def test_cli_fit_and_predict(small_credit, tmp_path, capsys):
     assert set(pred["prediction"]) <= {"good", "bad"}
 
 
+def test_cli_accepts_every_tuner_and_leaves_the_default_to_the_task():
+    from autodeep.cli import _search_arguments, build_parser
+    from autodeep.search.strategies import TUNERS
+
+    for tuner in TUNERS:
+        args = build_parser().parse_args(["fit", "train.csv", "--out", "model", "--tuner", tuner])
+        assert _search_arguments(args)["tuner"] == tuner
+    assert _search_arguments(build_parser().parse_args(["fit", "train.csv", "--out", "model"]))["tuner"] is None
+
+
 def test_bagging_exports_the_trial_and_its_fold_models(small_credit, tmp_path):
     x, y = small_credit.drop(columns="class"), small_credit["class"]
     clf = ak.StructuredDataClassifier(directory=tmp_path, bagging_folds=3, ensemble_size=1, retrieval=False, **FAST)

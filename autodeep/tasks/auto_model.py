@@ -74,8 +74,10 @@ class AutoModel(EstimatorMixin):
             ``"val_accuracy"``; a name computed on the validation predictions (``"auc"``, ``"f1"``,
             ``"balanced_accuracy"``, ``"log_loss"``, ``"accuracy"``, ``"rmse"``, ``"mae"``, ``"r2"``, ``"mape"``); or
             ``ak.Metric(fn, direction="max")`` for any ``fn(y_true, y_pred)`` (see ``autodeep.fit.metrics``).
-        tuner: ``"greedy"`` (default), ``"bayesian"``, ``"tpe"``, ``"random"`` or ``"hyperband"``; or AutoKeras'
-            ``ak.Greedy``, ``ak.BayesianOptimization``, ``ak.Hyperband``, ``ak.RandomSearch`` (class or instance).
+        tuner: ``"greedy"`` (default), ``"bayesian"``, ``"tpe"``, ``"random"``, ``"hyperband"`` or ``"morph"``
+            (network morphism: children of the best trained networks inherit their weights); or AutoKeras'
+            ``ak.Greedy``, ``ak.BayesianOptimization``, ``ak.Hyperband``, ``ak.RandomSearch``, or
+            ``ak.NetworkMorphism`` (class or instance).
         overwrite: Start afresh; ``False`` resumes the study found in the project folder.
         seed: Makes splits, trial configurations and initial weights repeatable.
         max_model_size: Trials whose model has more parameters are recorded as failed and skipped.
