@@ -154,6 +154,8 @@ def main() -> None:
     parser.add_argument("--max-trials", type=int, default=None, help="9 without --time-limit, else 1000")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per trial (default: early stopping)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--tuners", nargs="+", default=["morph", "greedy"], choices=("morph", "greedy"),
+                        help="rerun one tuner's rows only (each seed alternates which runs first)")
     parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND") or "jax", choices=("jax", "torch"))
     parser.add_argument("--max-rows", type=int, default=None, help="smoke tests only: train on this many rows")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
@@ -169,7 +171,7 @@ def main() -> None:
     load_start, rows = os.getloadavg(), []
     for dataset in args.datasets:
         for k, seed in enumerate(args.seeds):
-            for tuner in ("morph", "greedy") if k % 2 == 0 else ("greedy", "morph"):
+            for tuner in args.tuners if k % 2 == 0 else args.tuners[::-1]:
                 rows.append(run_in_subprocess(args, dataset, tuner, seed))
                 print(C.md_row(rows[-1].get(c) for c in COLUMNS), flush=True)
     markdown = report(args, rows, load_start)

@@ -107,3 +107,25 @@ def test_under_a_time_limit_morph_trials_from_scratch_leave_the_rest_to_children
     assert not first_is_child and second_is_child == third_is_child == (tuner == "morph")
     assert first == pytest.approx(start + first_share * (end - start), abs=0.05)
     assert second == pytest.approx(min(end, start + 0.5 + first_share * (end - start)), abs=0.05)
+
+
+@pytest.mark.parametrize("stopped, second_is_child", [("deadline", True), ("early_stopping", False)])
+def test_a_start_stopped_by_its_time_cap_hands_over_to_children(stopped, second_is_child):
+    """A trial from scratch that its cap stopped has used the starts' share even when its wall time is under
+    that share of the (possibly later) search deadline: the next trial is a child, not another start."""
+    import time
+
+    import autodeep as ak
+    from autodeep.search import Searcher
+
+    children = []
+
+    def run_trial(number, hp, reporter, deadline):
+        hp.Float("x", 0.0, 1.0)
+        children.append(bool(getattr(hp, "lineage", None)))
+        return 1.0 / (number + 1), {"morph_architecture": {"layers": [["dense", 8]], "skips": []},
+                                    "best_epoch": 2, "stopped": stopped}
+
+    Searcher(ak.NetworkMorphism(), max_trials=2, verbose=0, seed=0, initial_configs=[{}, {"x": 0.5}]).run(
+        lambda hp: hp.Float("x", 0.0, 1.0), run_trial, deadline=time.time() + 100.0)
+    assert children == [False, second_is_child]

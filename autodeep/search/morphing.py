@@ -22,9 +22,9 @@ What follows the paper and what differs (see also ``autodeep.morph.gp``'s docstr
   the study (its parent's user attributes) and its parent's weights file, so it runs in any worker
   process and after a resume.
 - Ours: under a time limit, every trial may use at most ``scratch_share`` (a third) of the search time,
-  and the trials from scratch together as much; once they have used it, or a child has finished, the next
-  trials are children even if known-good starts are left (a start still runs when no trial can be a
-  parent). A child then trains with the run's early stopping within that time, not a fixed number of
+  and the trials from scratch together as much; once they have used it (a start stopped by its cap has),
+  or a child has finished, the next trials are children even if known-good starts are left (a start still
+  runs when no trial can be a parent). A child then trains with the run's early stopping within that time, not a fixed number of
   epochs. The paper trains every
   network to its early stop; on a CPU one convolutional network can do that for the whole budget
   (CIFAR-10, 8,000 images, 600 s: one trial of 515 s, so no child was ever trained), and an image task has
@@ -70,8 +70,14 @@ class MorphSettings:
 
 def children_now(study: optuna.Study, deadline: float | None, started: float, settings: MorphSettings) -> bool:
     """Whether the next trial should be a child even if known-good starts are left: under a time limit, once a
-    child has finished (children have begun) or the finished trials from scratch took ``settings.scratch_share``
-    of the search time (from ``started`` to ``deadline``).
+    child has finished (children have begun), a trial from scratch was stopped by its time (it used its share:
+    the cap of :func:`trial_deadline`), or the finished trials from scratch took ``settings.scratch_share`` of
+    the search time (from ``started`` to ``deadline``).
+
+    The stopped trial counts on its own because its wall time stays a little under its cap (it stops before
+    the step that would cross it) and the search's deadline can move later once the final stage's needs are
+    known: compared with the share of the new window, it looked unfinished, and a second start took the
+    children's time.
 
     Example:
         >>> import optuna
@@ -80,11 +86,14 @@ def children_now(study: optuna.Study, deadline: float | None, started: float, se
         >>> study.add_trial(optuna.trial.create_trial(value=1.0, user_attrs={"seconds": 40.0}))
         >>> [children_now(study, deadline, 0.0, MorphSettings()) for deadline in (None, 100.0, 150.0)]
         [False, True, False]
+        >>> study.add_trial(optuna.trial.create_trial(value=1.0, user_attrs={"seconds": 9.0, "stopped": "deadline"}))
+        >>> children_now(study, 150.0, 0.0, MorphSettings())
+        True
     """
     if deadline is None:
         return False
     finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
-    if any(PARENT in t.user_attrs for t in finished):
+    if any(PARENT in t.user_attrs or t.user_attrs.get("stopped") == "deadline" for t in finished):
         return True
     used = sum(t.user_attrs.get("seconds", 0.0) for t in finished)
     return used >= settings.scratch_share * max(0.0, deadline - started)
