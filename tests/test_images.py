@@ -49,8 +49,6 @@ def test_classifier_from_arrays_predicts_saves_and_loads(tmp_path):
     x, y = _images()
     clf = ak.ImageClassifier(directory=tmp_path, refit=False, **FAST)
     assert clf.fit(x, y) is clf
-    assert isinstance(clf.tuner_, ak.NetworkMorphism)  # the image classifier's default search
-    assert "morph_architecture" in clf.study_.trials[0].user_attrs  # so a later trial can be its child
     proba = clf.predict_proba(x[:10])
     assert proba.shape == (10, 2) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
     labels = clf.predict(x[:10])

@@ -61,7 +61,7 @@ def check_settings(model, epochs=None, batch_size=None, verbose=None) -> Setting
     project_name = check_str("project_name", model.project_name or model._default_project)
     max_trials = check_int("max_trials", model.max_trials)
     objective = check_objective(model.objective)
-    tuner, tuner_object = resolve_tuner(model.chosen_tuner())
+    tuner, tuner_object = resolve_tuner(model.tuner)
     seed, hyperparameters = model.seed, model.hyperparameters
     if tuner_object is not None:
         seed = tuner_object.seed if seed is None else seed

@@ -24,9 +24,8 @@ What follows the paper and what differs (see also ``autodeep.morph.gp``'s docstr
 - Ours: under a time limit, every trial may use at most ``scratch_share`` (a third) of the search time,
   and the trials from scratch together as much; once they have used it (a start stopped by its cap has),
   or a child has finished, the next trials are children even if known-good starts are left (a start still
-  runs when no trial can be a parent). A child then trains with the run's early stopping within that time, not a fixed number of
-  epochs. The paper trains every
-  network to its early stop; on a CPU one convolutional network can do that for the whole budget
+  runs when no trial can be a parent). A child then trains with the run's early stopping within that time,
+  not a fixed number of epochs. The paper trains every network to its early stop; on a CPU one convolutional network can do that for the whole budget
   (CIFAR-10, 8,000 images, 600 s: one trial of 515 s, so no child was ever trained), and an image task has
   7 known-good starts. Capped, the first start hands its weights on, and the children continue its
   training as they morph it.

@@ -135,7 +135,6 @@ class AutoModel(EstimatorMixin):
     """
 
     _default_project = "auto_model"
-    _default_tuner = "greedy"  # what ``tuner=None`` means for this class (see ``chosen_tuner``)
 
     def __init__(self, inputs, outputs, project_name: str | None = None, max_trials: int = 100,
                  directory: str | None = None, objective: str = "val_loss", tuner: str | None = "greedy",
@@ -272,19 +271,6 @@ class AutoModel(EstimatorMixin):
                         decision_threshold=check_decision_threshold(self.decision_threshold),
                         report=report_metrics(self.graph_.heads), progress=progress)
 
-    def chosen_tuner(self):
-        """The tuner this model searches with: ``tuner``, or the task's default when it is ``None``
-        (``"morph"`` for ``ImageClassifier``, where it won on CIFAR-10; ``"greedy"`` elsewhere).
-
-        Example:
-            >>> import autodeep as ak
-            >>> ak.ImageClassifier().chosen_tuner(), ak.ImageClassifier(tuner="tpe").chosen_tuner()
-            ('morph', 'tpe')
-            >>> ak.StructuredDataClassifier().chosen_tuner()
-            'greedy'
-        """
-        return self._default_tuner if self.tuner is None else self.tuner
-
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int | None = None, callbacks=None,
             validation_split: float = 0.2, validation_data=None, verbose: int | None = None, sample_weight=None,
             **kwargs):
@@ -314,7 +300,7 @@ class AutoModel(EstimatorMixin):
         run = self._trial_run(settings, data, callbacks, started)
         searcher = make_searcher(settings, run, self._initial_configs(self.graph_, data.specs), self.project_.study_url)
         self.study_ = run_search(searcher, run, budget, settings)
-        self.tuner_ = bind_tuner(self.chosen_tuner(), self)[0]
+        self.tuner_ = bind_tuner(self.tuner, self)[0]
         marks = {"started": started, "searched": time.time()}  # the phases of fit, for the report
         best = best_trial(self.study_, run)
         members = select_members(self.study_, self.graph_, self.project_, data.targets_va, settings.ensemble_size,

@@ -84,9 +84,8 @@ class ImageClassifier(_ImageTask):
         image_size: ``(height, width)`` for image files (the most common size when ``None``).
         on_error: Unreadable image files: ``"skip"`` (reported by name, left out) or ``"raise"``.
         epochs: Epochs per trial (early stopping when ``None``).
-        tuner: ``"morph"`` when ``None`` (network morphism: after the known-good starts, children of the best
-            trained networks inherit their weights; over seeds 0-2 on CIFAR-10 at 600 s it beat greedy on every
-            seed, see the README's benchmarks), or any of ``AutoModel``'s tuners.
+        tuner: As in ``AutoModel`` (``"greedy"`` when ``None``). ``"morph"`` beat greedy on CIFAR-10 at 600 s on
+            every seed but trails it slightly on MNIST (see the README's benchmarks).
         **kwargs: ``AutoModel``'s arguments (``max_trials``, ``time_limit``, ``directory``, ...).
 
     Example:
@@ -99,7 +98,6 @@ class ImageClassifier(_ImageTask):
     """
 
     _default_project = "image_classifier"
-    _default_tuner = "morph"
 
     def __init__(self, num_classes=None, multi_label=False, loss=None, metrics=None, project_name="image_classifier",
                  max_trials=100, directory=None, objective="val_loss", tuner=None, overwrite=False, seed=None,
