@@ -23,6 +23,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import json
+from importlib import resources
 from typing import Callable
 
 from autodeep.blocks import DenseBlock, ImageBlock, StructuredDataBlock, TextBlock, TimeseriesBlock
@@ -57,18 +59,17 @@ class Modality:
 
 # -- first configurations, per modality ---------------------------------------------------------------------
 
-def _table_starts(spec: dict) -> list[dict]:
-    """Tables: cheapest and most reliable first."""
-    b = "structured_data_block_1"
-    return [
-        {},  # MLP over periodic (PLR) numeric embeddings and categorical embeddings
-        {f"{b}/numerical_encoding": "none"},
-        {f"{b}/dropout": 0.0, "learning_rate": 3e-3},
-        {f"{b}/block_type": "resnet", f"{b}/units": 128, f"{b}/num_layers": 2},
-        {f"{b}/frequency_scale": 1.0, f"{b}/units": 512, f"{b}/dropout": 0.25},
-        {f"{b}/numerical_encoding": "none", f"{b}/num_layers": 3, f"{b}/units": 512, f"{b}/dropout": 0.25,
-         "learning_rate": 3e-4},
-    ]
+def table_starts(spec: dict | None = None) -> list[dict]:
+    """The configurations a table search tries first, in order, the same for every table ``spec``: the
+    portfolio shipped in ``autodeep/portfolios/tables.json`` (``benchmarks/portfolio.py`` learns it).
+
+    Example:
+        >>> starts = table_starts()
+        >>> len(starts) >= 1 and all(isinstance(config, dict) for config in starts)
+        True
+    """
+    text = resources.files("autodeep.portfolios").joinpath("tables.json").read_text(encoding="utf-8")
+    return json.loads(text)["configurations"]
 
 
 def image_starts(channels: int) -> list[dict]:
@@ -155,7 +156,7 @@ MODALITIES: dict[str, Modality] = {m.kind: m for m in [
                            "high_cardinality_levels": node.high_cardinality_levels,
                            "high_cardinality_encodings": node.high_cardinality_encodings,
                            "integer_codes": node.integer_codes},
-             StructuredDataBlock, _table_starts),
+             StructuredDataBlock, table_starts),
     Modality("image", ImageInput, ImagePreprocessor,
              lambda node: {"image_size": node.image_size, "on_error": node.on_error}, ImageBlock,
              lambda spec: image_starts(int(spec["features"]["images"][0][-1]))),

@@ -390,3 +390,17 @@ def test_tabm_block_trains_members_that_differ_and_exports_their_mean(tmp_path):
     np.testing.assert_allclose(members.mean(axis=1), proba, atol=1e-5)
     with pytest.raises(ValueError, match="members must be an integer >= 2"):
         ak.StructuredDataBlock(block_type="tabm", members=1)
+
+
+def test_a_table_search_tries_the_shipped_portfolio_first_in_its_order(small_credit, tmp_path):
+    from autodeep.modalities import table_starts
+
+    portfolio = table_starts()
+    clf = ak.StructuredDataClassifier(max_trials=len(portfolio), epochs=1, verbose=0, seed=0, refit=False,
+                                      bagging_folds=0, retrieval=False, directory=tmp_path)
+    clf.fit(small_credit, "class")
+    trials = sorted(clf.study_.trials, key=lambda t: t.number)
+    assert len(trials) == len(portfolio)
+    for trial, config in zip(trials, portfolio):
+        # every value of the configuration is one the table space declares (credit-g has numbers and categories)
+        assert {k: trial.params.get(k) for k in config} == config
