@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -35,13 +36,6 @@ import _common as C
 from tabular import TUNE_HALF
 
 SHIPPED = C.REPO / "autodeep" / "portfolios" / "tables.json"
-
-
-def shipped_starts() -> list[dict]:
-    """The table configurations the package tries first today."""
-    from autodeep.modalities import table_starts
-
-    return table_starts()
 
 
 def random_candidates(n: int, seed: int) -> list[dict]:
@@ -91,7 +85,7 @@ def select(regret: pd.DataFrame, cost: pd.Series, size: int) -> list[int]:
     >>> r = pd.DataFrame({0: [0.0, 2.0], 1: [1.0, 0.0], 2: [0.5, 0.5]},
     ...                  index=pd.MultiIndex.from_tuples([("a", 0), ("b", 0)], names=["dataset", "seed"]))
     >>> select(r, pd.Series({0: 1.0, 1: 1.0, 2: 5.0}), 2)
-    [2, 1]
+    [1, 0]
     """
     chosen: list[int] = []
     for _ in range(min(size, regret.shape[1])):
@@ -121,7 +115,7 @@ def build_matrix(args, candidates: list[dict], csv_path) -> pd.DataFrame:
     done = pd.read_csv(csv_path) if args.resume and csv_path.is_file() else pd.DataFrame()
     if not done.empty and list(done.groupby("candidate")["config"].first()) != [json.dumps(c) for c in candidates]:
         raise SystemExit(f"--resume: {csv_path} was made with other candidates; run without --resume")
-    rows = done.to_dict("records")
+    rows, commit = done.to_dict("records"), C.git_commit()
     for name in sorted(TUNE_HALF & set(manifest.index)):
         x, y = C.load_table(root, manifest.loc[name])
         for seed in args.seeds:
@@ -135,18 +129,15 @@ def build_matrix(args, candidates: list[dict], csv_path) -> pd.DataFrame:
             with C.Timer() as t:
                 found = evaluate(x_train, y_train, candidates, seed)
             rows += [{"dataset": name, "seed": seed, "rows": len(x_train), **r,
-                      "config": json.dumps(candidates[r["candidate"]])} for r in found]
+                      "config": json.dumps(candidates[r["candidate"]]), "commit": commit} for r in found]
             C.write_rows(csv_path, rows)
             print(f"{name} seed {seed}: {len(x_train)} rows, {t.seconds:.0f} s", flush=True)
     return pd.DataFrame(rows)
 
 
-def report(args, candidates, matrix, chosen, loo, shipped) -> str:
-    regret = regrets(matrix)
-    cost = matrix.groupby("candidate")["seconds"].mean()
+def report(candidates, matrix, regret, cost, chosen, loo, shipped) -> str:
     per_set = pd.DataFrame({"shipped": set_regret(regret, shipped), "learned": set_regret(regret, chosen)})
     lines = [C.header("Table portfolio learned on the tune half", ("autodeep", "keras", "optuna")),
-             f"Command: `python benchmarks/portfolio.py {' '.join(args.argv)}`", "",
              f"{len(candidates)} candidates ({len(shipped)} shipped, {len(candidates) - len(shipped)} random), "
              f"{matrix.dataset.nunique()} sets. Regret: validation loss above the best candidate's, over the "
              "median candidate's gap to the best (0 = the best candidate; 1 = the median).", "",
@@ -174,16 +165,19 @@ def main(argv=None) -> None:
     p.add_argument("--write", action="store_true", help=f"write the portfolio to {SHIPPED.relative_to(C.REPO)}")
     C.add_io_arguments(p, "portfolio")
     args = p.parse_args(argv)
-    args.argv = argv if argv is not None else __import__("sys").argv[1:]
-    shipped = shipped_starts()
-    candidates = shipped + random_candidates(args.random, seed=0)
+    args.argv = argv if argv is not None else sys.argv[1:]
+    from autodeep.modalities import table_starts
+
+    starts = table_starts()
+    shipped = list(range(len(starts)))
+    candidates = starts + random_candidates(args.random, seed=0)
     out = Path(C.result_path(args))
     matrix = build_matrix(args, candidates, out.with_suffix(".csv"))
     regret, cost = regrets(matrix), matrix.groupby("candidate")["seconds"].mean()
     chosen = select(regret, cost, args.size)
-    loo = leave_one_out(regret, cost, args.size, list(range(len(shipped))))
-    text = report(args, candidates, matrix, chosen, loo, list(range(len(shipped))))
-    C.write_report(out, text, matrix.to_dict("records"))
+    loo = leave_one_out(regret, cost, args.size, shipped)
+    text = report(candidates, matrix, regret, cost, chosen, loo, shipped)
+    out.write_text(text)  # the matrix CSV beside it is written by build_matrix, each row with its commit
     print(text)
     if args.write:
         SHIPPED.parent.mkdir(exist_ok=True)
