@@ -76,6 +76,13 @@ def regrets(matrix: pd.DataFrame) -> pd.DataFrame:
     return out.fillna(out.max().max())  # a failed candidate: as bad as the worst seen
 
 
+def costs(matrix: pd.DataFrame) -> pd.Series:
+    """Each candidate's mean training seconds; a candidate that failed everywhere (no seconds): the dearest seen,
+    so a NaN never wins or blocks ``select``'s comparison."""
+    cost = matrix.groupby("candidate")["seconds"].mean()
+    return cost.fillna(cost.max())
+
+
 def set_regret(regret: pd.DataFrame, chosen: list[int]) -> pd.Series:
     """Per set (its seeds averaged): the best regret among the ``chosen`` candidates."""
     return regret[chosen].min(axis=1).groupby(level="dataset").mean()
@@ -183,7 +190,7 @@ def main(argv=None) -> None:
     candidates = starts + random_candidates(args.random, seed=0)
     out = Path(C.result_path(args))
     matrix = build_matrix(args, candidates, out.with_suffix(".csv"))
-    regret, cost = regrets(matrix), matrix.groupby("candidate")["seconds"].mean()
+    regret, cost = regrets(matrix), costs(matrix)
     first = candidates.index({})  # the search space's defaults: shipped first, so always a candidate
     chosen = select(regret, cost, args.size, first)
     loo = leave_one_out(regret, cost, args.size, shipped, first)
