@@ -229,6 +229,26 @@ def _current_commit(commit) -> bool:
     return bool(here) and C.library_tree(commit) == here
 
 
+def provenance(rows: list[dict]) -> str:
+    """Which code made the rows, per system and seed: autodeep's commits, a peer's package versions (a resumed
+    report keeps rows of earlier runs, so one table can hold several).
+
+    >>> provenance([{"system": "autodeep", "seed": 0, "commit": "abc1234", "version": None},
+    ...             {"system": "autodeep", "seed": 1, "commit": "abc1234", "version": None},
+    ...             {"system": "autodeep", "seed": 1, "commit": "def5678", "version": None},
+    ...             {"system": "flaml", "seed": 0, "commit": "abc1234", "version": "2.8.0"}])
+    'autodeep: seed 0 at abc1234 (1), seed 1 at abc1234 (1), def5678 (1); flaml: seed 0 at 2.8.0 (1)'
+    """
+    made = {}
+    for r in rows:
+        key = r["commit"] if r["system"].startswith("autodeep") else r.get("version")
+        seeds = made.setdefault(r["system"], {}).setdefault(int(r["seed"]), {})
+        seeds[key] = seeds.get(key, 0) + 1
+    return "; ".join(f"{system}: " + ", ".join(
+        f"seed {seed} at " + ", ".join(f"{k} ({n})" for k, n in by.items()) for seed, by in sorted(seeds.items()))
+        for system, seeds in made.items())
+
+
 def import_systems(systems) -> None:
     """Import up front so wall times exclude it (AutoGluon: check its python exists); a failure shows up per run."""
     for system in systems:
@@ -273,6 +293,7 @@ def main(argv=None) -> None:
     report = (C.header("Tabular benchmark: autodeep vs FLAML vs AutoGluon vs LightGBM",
                        ("keras", "jax", "flaml", "lightgbm", "xgboost", "scikit-learn"))
               + f"- time limit (autodeep, FLAML, AutoGluon): {args.time_limit:g} s; max rows: {args.max_rows or 'all'}\n"
+              + f"- rows made by (commit or version, and how many rows): {provenance(rows)}\n"
               + "\n## Runs\n" + runs + "\n## Summary\n\n" + summary)
     md, csv = C.write_report(args.out, report, rows)
     print(f"wrote {md} and {csv}")
