@@ -175,14 +175,15 @@ def write_rows(csv_path: str | Path, rows: list[dict]) -> Path:
     return csv_path
 
 
-def _git(*args) -> str:
-    return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout.strip()
+def _git(*args, repo=REPO) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True).stdout.strip()
 
 
-def git_commit() -> str:
-    """The checkout's short commit, with "+dirty" when autodeep/ has uncommitted changes ("" outside git)."""
-    commit = _git("rev-parse", "--short", "HEAD")
-    return commit + ("+dirty" if commit and _git("status", "--porcelain", "--", "autodeep") else "")
+def git_commit(checkout=REPO) -> str:
+    """The short commit of ``checkout`` (this one by default), with "+dirty" when its autodeep/ has uncommitted
+    changes ("" outside git)."""
+    commit = _git("rev-parse", "--short", "HEAD", repo=checkout)
+    return commit + ("+dirty" if commit and _git("status", "--porcelain", "--", "autodeep", repo=checkout) else "")
 
 
 def library_tree(commit) -> str:

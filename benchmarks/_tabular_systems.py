@@ -18,14 +18,15 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_squared_error, r2_score, roc_auc_score
 
-SYSTEMS = ("autodeep", "autodeep_f1", "flaml", "autogluon", "lightgbm")
-TIME_LIMITED = ("autodeep", "autodeep_f1", "flaml", "autogluon")  # LightGBM runs its defaults, no search
+SYSTEMS = ("autodeep", "autodeep_f1", "autodeep_baseline", "flaml", "autogluon", "lightgbm")
+TIME_LIMITED = ("autodeep", "autodeep_f1", "autodeep_baseline", "flaml", "autogluon")  # LightGBM runs its defaults, no search
 IN_SUBPROCESS = ("autogluon",)  # not importable here: run by another python
 METRICS = {"binary": ("auc", "f1"), "multiclass": ("accuracy", "log_loss"), "regression": ("rmse", "r2")}
 RANK_BY = {"binary": ("auc", True), "multiclass": ("log_loss", False), "regression": ("rmse", False)}  # higher better?
@@ -34,6 +35,8 @@ AUTOGLUON_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression":
 AUTOGLUON_PYTHON_ENV = "AUTODEEP_AUTOGLUON_PYTHON"
 AUTOGLUON_PYTHON_DEFAULT = "/opt/autogluon-venv/bin/python"
 AUTOGLUON_RUNNER = Path(__file__).with_name("_autogluon_runner.py")
+AUTODEEP_RUNNER = Path(__file__).with_name("_autodeep_runner.py")
+REPO_ROOT = Path(__file__).resolve().parent.parent
 PEER_PACKAGES = {"flaml": "flaml", "lightgbm": "lightgbm", "autogluon": "autogluon.tabular"}
 
 
@@ -191,6 +194,46 @@ def run_autodeep_f1(task, x_train, y_train, x_test, seed, time_limit, project):
     from ``predict_proba``. Other tasks: autodeep's default objective."""
     objective = "f1" if task == "binary" else "val_loss"
     return run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project, objective=objective)
+
+
+def run_autodeep_in_process(task, x_train, y_train, x_test, seed, time_limit, project, code):
+    """``run_autodeep`` in a process of its own that imports autodeep from the checkout at ``code``
+    (``_autodeep_runner.py``); raises when that process fails or imported another autodeep."""
+    from _autodeep_runner import LABEL
+
+    with tempfile.TemporaryDirectory(prefix="autodeep_bench_") as tmp:
+        x_train.assign(**{LABEL: np.asarray(y_train)}).to_parquet(Path(tmp) / "train.parquet")
+        x_test.to_parquet(Path(tmp) / "test.parquet")
+        cmd = [sys.executable, str(AUTODEEP_RUNNER), tmp, "--task", task, "--seed", str(seed),
+               "--time-limit", str(time_limit), "--project", project]
+        env = {**os.environ, "PYTHONPATH": str(Path(code).resolve())}
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=4 * time_limit + 600)
+        if done.returncode:
+            raise RuntimeError(f"autodeep's runner exited {done.returncode}: {done.stderr.strip()[-500:]}")
+        result = json.loads((Path(tmp) / "result.json").read_text())
+        proba = np.load(Path(tmp) / "proba.npy") if task != "regression" else None
+    if not Path(result["module"]).is_relative_to(Path(code).resolve()):
+        raise RuntimeError(f"autodeep's runner imported {result['module']}, not the checkout {code}")
+    classes = None if result["classes"] is None else np.asarray(result["classes"])
+    return classes, proba, np.asarray(result["pred"]), result["detail"]
+
+
+def runner(system: str, baseline: str | None = None):
+    """The function that runs ``system``. With ``baseline`` (another checkout of autodeep), ``autodeep`` and
+    ``autodeep_baseline`` each run in a process of their own, with this checkout's code and the baseline's, so
+    that neither starts with programs the other compiled.
+
+    >>> runner("lightgbm") is run_lightgbm, runner("autodeep") is run_autodeep
+    (True, True)
+    >>> base, this = runner("autodeep_baseline", "/tmp/main"), runner("autodeep", "/tmp/main")
+    >>> base.keywords["code"], this.keywords["code"] == REPO_ROOT
+    ('/tmp/main', True)
+    """
+    if baseline and system in ("autodeep", "autodeep_baseline"):
+        return functools.partial(run_autodeep_in_process, code=REPO_ROOT if system == "autodeep" else baseline)
+    if system == "autodeep_baseline":
+        raise ValueError("the autodeep_baseline system needs --baseline, the checkout whose code it runs")
+    return RUNNERS[system]
 
 
 def autodeep_detail(model) -> str:

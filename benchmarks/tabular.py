@@ -19,6 +19,10 @@ each half's mean, and --half runs one of them.
 The markdown goes to --out, the raw rows to a CSV beside it; the CSV is rewritten after every run, so
 --resume can pick a long run up where it stopped; it reruns the rows a system made with other code (autodeep's
 "commit") or another package version (a peer's "version").
+With --baseline CHECKOUT (another checkout of autodeep, e.g. `git worktree add /tmp/main main`), the system
+autodeep_baseline runs autodeep with that checkout's code beside autodeep with this one's, each in a process of
+its own, the one that goes first alternating from dataset-seed to dataset-seed: a change to the library is
+measured side by side in one command (`--systems autodeep --baseline /tmp/main --half confirm`).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ LIMIT_SLACK = 1.10  # a time-limited run over 110 % of the limit is flagged in t
 # does not lose there.
 TUNE_HALF = frozenset({"Australian", "credit-g", "kc1", "kr-vs-kp", "phoneme", "adult", "bank-marketing", "titanic",
                        "credit-approval", "click_prediction_small", "ilpd"})
+BASELINE = "autodeep_baseline"  # autodeep with the code of --baseline
 SUMMARY_ROWS = ("mean, tune half", "mean, confirm half", "mean", "mean rank", "worst gap to best")
 
 
@@ -62,10 +67,12 @@ def run_one(name, task, seed, system, data, args) -> dict:
     x_train, x_test, y_train, y_test = data
     row = dict.fromkeys(COLUMNS) | {"dataset": name, "task": task, "rows": len(x_train) + len(x_test),
                                     "seed": seed, "system": system, "time_limit": args.time_limit,
-                                    "commit": args.commit, "version": S.version(system)}
+                                    "commit": args.baseline_commit if system == BASELINE else args.commit,
+                                    "version": S.version(system)}
     try:
         with C.Timer() as t:
-            out = S.RUNNERS[system](task, x_train, y_train, x_test, seed, args.time_limit, f"{name}_{seed}")
+            out = S.runner(system, args.baseline)(task, x_train, y_train, x_test, seed, args.time_limit,
+                                                  f"{name}_{seed}")
         row |= S.score(task, y_test, *out[:3]) | {"wall_s": t.seconds, "detail": out[3]}
     except Exception as e:  # one failure is a row, not the end of the run
         row["error"] = f"{type(e).__name__}: {e}"[:300]
@@ -175,10 +182,32 @@ def parse_args(argv=None):
     p.add_argument("--max-rows", type=int, help="(stratified) subsample of larger datasets to this many rows")
     p.add_argument("--resume", action="store_true",
                    help="keep the successful runs already in the CSV beside --out and run only the missing ones")
+    p.add_argument("--baseline", help="another checkout of autodeep: run its code as the system autodeep_baseline "
+                                      "beside autodeep, each in a process of its own, alternating which goes first")
     C.add_io_arguments(p, "tabular_{tasks}_{time_limit}")
     args = p.parse_args(argv)
+    if args.baseline:
+        args.systems = list(dict.fromkeys([*args.systems, "autodeep", BASELINE]))
+        if not (Path(args.baseline) / "autodeep" / "__init__.py").is_file():
+            p.error(f"--baseline: expected a checkout of autodeep (a folder holding autodeep/__init__.py), "
+                    f"got {args.baseline!r}")
+    elif BASELINE in args.systems:
+        p.error(f"--systems {BASELINE} needs --baseline, the checkout whose code it runs")
     args.out = C.result_path(args)
     return args
+
+
+def ordered(systems: list[str], turn: int) -> list[str]:
+    """``systems`` in the order they run on the ``turn``-th dataset-seed: autodeep and autodeep_baseline swap
+    places every other turn, so each goes first as often.
+
+    >>> ordered(["autodeep", "flaml", "autodeep_baseline"], 0), ordered(["autodeep", "flaml", "autodeep_baseline"], 1)
+    (['autodeep', 'flaml', 'autodeep_baseline'], ['autodeep_baseline', 'flaml', 'autodeep'])
+    """
+    if turn % 2 == 0 or not {"autodeep", BASELINE} <= set(systems):
+        return list(systems)
+    swap = {"autodeep": BASELINE, BASELINE: "autodeep"}
+    return [swap.get(s, s) for s in systems]
 
 
 def select(manifest: pd.DataFrame, args) -> pd.DataFrame:
@@ -195,12 +224,12 @@ def select(manifest: pd.DataFrame, args) -> pd.DataFrame:
     return m.iloc[m["task"].map(TASKS.index).argsort(kind="stable")]
 
 
-def previous_rows(csv_path, time_limit: float, systems) -> list[dict]:
+def previous_rows(csv_path, time_limit: float, systems, baseline_commit: str = "") -> list[dict]:
     """The successful rows of an earlier run of the same report (for --resume); exits on another time limit.
 
     Rows of the ``systems`` that run now are kept only when they are still current: autodeep's (and autodeep_f1's)
-    when they ran the autodeep/ code checked out now, a peer's when they ran the version of its package installed
-    now (rows without a version, from before the column, are kept); stale rows are rerun, so a resumed table never
+    when they ran the autodeep/ code checked out now (autodeep_baseline's: that of ``baseline_commit``), a peer's when
+    they ran the version of its package installed now (rows without a version, from before the column, are kept); stale rows are rerun, so a resumed table never
     mixes two versions of a system. Rows of systems that do not run now are kept as they are."""
     if not csv_path.is_file():
         return []
@@ -210,7 +239,9 @@ def previous_rows(csv_path, time_limit: float, systems) -> list[dict]:
     for system in systems:
         mine = df["system"] == system
         if system.startswith("autodeep"):
-            stale |= mine & ~df.get("commit", pd.Series(None, index=df.index)).map(_current_commit).astype(bool)
+            code = baseline_commit if system == BASELINE else C.git_commit()
+            commits = df.get("commit", pd.Series(None, index=df.index))
+            stale |= mine & ~commits.map(lambda c: _same_library(c, code)).astype(bool)
         elif (now := S.version(system)) is not None and "version" in df:
             stale |= mine & df["version"].notna() & (df["version"] != now)
     if stale.any():
@@ -223,10 +254,10 @@ def previous_rows(csv_path, time_limit: float, systems) -> list[dict]:
 
 
 @functools.cache
-def _current_commit(commit) -> bool:
-    """Whether ``commit`` has the autodeep/ code checked out now."""
-    here = C.library_tree(C.git_commit())
-    return bool(here) and C.library_tree(commit) == here
+def _same_library(commit, reference) -> bool:
+    """Whether ``commit`` has the autodeep/ code of ``reference`` (a commit as ``C.git_commit`` writes it)."""
+    tree = C.library_tree(reference)
+    return bool(tree) and C.library_tree(commit) == tree
 
 
 def provenance(rows: list[dict]) -> str:
@@ -241,7 +272,7 @@ def provenance(rows: list[dict]) -> str:
     """
     made = {}
     for r in rows:
-        key = r["commit"] if r["system"].startswith("autodeep") else r.get("version")
+        key = (r["commit"] if r["system"].startswith("autodeep") else r.get("version")) or "unknown"
         seeds = made.setdefault(r["system"], {}).setdefault(int(r["seed"]), {})
         seeds[key] = seeds.get(key, 0) + 1
     return "; ".join(f"{system}: " + ", ".join(
@@ -264,18 +295,21 @@ def main(argv=None) -> None:
     entries = select(C.load_manifest(root), args)
     import_systems(args.systems)
     args.commit = C.git_commit()
+    args.baseline_commit = C.git_commit(args.baseline) if args.baseline else None
     csv_path = Path(args.out).with_suffix(".csv")
-    rows = previous_rows(csv_path, args.time_limit, args.systems) if args.resume else []
+    rows = previous_rows(csv_path, args.time_limit, args.systems, args.baseline_commit) if args.resume else []
     done = {(r["dataset"], int(r["seed"]), r["system"]) for r in rows}
 
     print(C.md_table(rows, COLUMNS), end="", flush=True)
+    turn = 0
     try:
         for name, entry in entries.iterrows():
             classify = entry["task"] != "regression"
             for seed in args.seeds:
-                todo = [s for s in args.systems if (name, seed, s) not in done]
+                todo = [s for s in ordered(args.systems, turn) if (name, seed, s) not in done]
                 if not todo:
                     continue
+                turn += 1
                 x, y = C.load_table(root, entry, args.max_rows, seed, stratify=classify)
                 data = C.split(x, y, seed, stratify=classify)
                 for system in todo:

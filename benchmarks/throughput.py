@@ -125,7 +125,7 @@ def run_one(name: str, backend: str, args) -> dict:
     task = ak.ImageClassifier if name in IMAGES else ak.StructuredDataClassifier
     row = {"dataset": name, "backend": backend, "code": "baseline" if args.code else "this",
            "rows": len(y_tr) + len(y_te), "time_limit": args.time_limit,
-           "commit": checkout_commit(args.code) if args.code else C.git_commit()}
+           "commit": C.git_commit(args.code or C.REPO)}
     with tempfile.TemporaryDirectory() as tmp:
         clf = task(max_trials=args.max_trials, time_limit=args.time_limit, seed=0, overwrite=True, verbose=0, directory=tmp)
         started = time.time()
@@ -140,12 +140,6 @@ def run_one(name: str, backend: str, args) -> dict:
         if name not in IMAGES:
             row |= bare_fit(clf, x_tr, y_tr)
     return row
-
-
-def checkout_commit(path: str) -> str:
-    """The short commit of the checkout at ``path`` ("" when it is not a git checkout)."""
-    done = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return done.stdout.strip()
 
 
 def run_in_process(name: str, backend: str, args, code: str | None = None) -> dict:

@@ -1,11 +1,14 @@
-"""benchmarks/tabular.py --resume: the rows of systems that do not run now are kept."""
+"""benchmarks/tabular.py: --resume keeps the rows of systems that do not run now, --baseline runs another
+checkout's autodeep beside this one, and the summary."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -63,3 +66,30 @@ def test_summary_gives_each_half_and_each_systems_worst_gap_to_the_best(monkeypa
     assert np.isclose(p.at["worst gap to best", "autodeep"], 0.04)  # kc1
     assert np.isclose(p.at["worst gap to best", "flaml"], 0.02)  # spambase
     assert "spambase" not in tabular.verdict(p, tabular.complete_runs(df, "binary"))  # autodeep ahead there
+
+
+def test_baseline_runs_the_other_checkouts_code_beside_this_one_in_turn(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import tabular
+
+    baseline = tmp_path / "baseline"  # a copy of this code, outside git: its rows carry no commit
+    shutil.copytree(BENCHMARKS.parent / "autodeep", baseline / "autodeep",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    rng = np.random.default_rng(0)
+    (tmp_path / "binary").mkdir()
+    for name in ("toy", "toy2"):
+        a = rng.normal(size=80)
+        pd.DataFrame({"a": a, "label": (a + rng.normal(size=80) > 0).astype(int)}).to_csv(
+            tmp_path / "binary" / f"{name}.csv", index=False)
+    pd.DataFrame([{"name": n, "task": "binary", "file": f"binary/{n}.csv", "target": "label"}
+                  for n in ("toy", "toy2")]).to_csv(tmp_path / "MANIFEST.tsv", sep="\t", index=False)
+    out = tmp_path / "report.md"
+    tabular.main(["--data-dir", str(tmp_path), "--out", str(out), "--time-limit", "4", "--systems", "autodeep",
+                  "--baseline", str(baseline)])
+    rows = pd.read_csv(out.with_suffix(".csv"), keep_default_na=False)
+    assert rows["system"].tolist() == ["autodeep", "autodeep_baseline", "autodeep_baseline", "autodeep"]
+    assert (rows["error"] == "").all() and rows["auc"].astype(float).between(0, 1).all()
+    assert rows.loc[rows["system"] == "autodeep_baseline", "commit"].tolist() == ["", ""]
+    assert "autodeep_baseline: seed 0 at unknown (2)" in out.read_text()  # the header says which code made the rows
+    with pytest.raises(SystemExit):
+        tabular.parse_args(["--systems", "autodeep_baseline"])  # no checkout named
