@@ -84,7 +84,7 @@ def test_baseline_runs_the_other_checkouts_code_beside_this_one_in_turn(monkeypa
     pd.DataFrame([{"name": n, "task": "binary", "file": f"binary/{n}.csv", "target": "label"}
                   for n in ("toy", "toy2")]).to_csv(tmp_path / "MANIFEST.tsv", sep="\t", index=False)
     out = tmp_path / "report.md"
-    tabular.main(["--data-dir", str(tmp_path), "--out", str(out), "--time-limit", "4", "--systems", "autodeep",
+    tabular.main(["--data-dir", str(tmp_path), "--out", str(out), "--time-limit", "10", "--systems", "autodeep",
                   "--baseline", str(baseline)])
     rows = pd.read_csv(out.with_suffix(".csv"), keep_default_na=False)
     assert rows["system"].tolist() == ["autodeep", "autodeep_baseline", "autodeep_baseline", "autodeep"]
