@@ -26,7 +26,8 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_squared_error, r2_score, roc_auc_score
 
 SYSTEMS = ("autodeep", "autodeep_f1", "autodeep_baseline", "flaml", "autogluon", "lightgbm")
-TIME_LIMITED = ("autodeep", "autodeep_f1", "autodeep_baseline", "flaml", "autogluon")  # LightGBM runs its defaults, no search
+# LightGBM runs its defaults, no search
+TIME_LIMITED = ("autodeep", "autodeep_f1", "autodeep_baseline", "flaml", "autogluon")
 IN_SUBPROCESS = ("autogluon",)  # not importable here: run by another python
 METRICS = {"binary": ("auc", "f1"), "multiclass": ("accuracy", "log_loss"), "regression": ("rmse", "r2")}
 RANK_BY = {"binary": ("auc", True), "multiclass": ("log_loss", False), "regression": ("rmse", False)}  # higher better?

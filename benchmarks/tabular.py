@@ -228,9 +228,10 @@ def previous_rows(csv_path, time_limit: float, systems, baseline_commit: str = "
     """The successful rows of an earlier run of the same report (for --resume); exits on another time limit.
 
     Rows of the ``systems`` that run now are kept only when they are still current: autodeep's (and autodeep_f1's)
-    when they ran the autodeep/ code checked out now (autodeep_baseline's: that of ``baseline_commit``), a peer's when
-    they ran the version of its package installed now (rows without a version, from before the column, are kept); stale rows are rerun, so a resumed table never
-    mixes two versions of a system. Rows of systems that do not run now are kept as they are."""
+    when they ran the autodeep/ code checked out now (autodeep_baseline's: that of ``baseline_commit``), a peer's
+    when they ran the version of its package installed now (rows without a version, from before the column, are
+    kept); stale rows are rerun, so a resumed table never mixes two versions of a system. Rows of systems that do
+    not run now are kept as they are."""
     if not csv_path.is_file():
         return []
     df = pd.read_csv(csv_path)

@@ -68,7 +68,7 @@ def test_summary_gives_each_half_and_each_systems_worst_gap_to_the_best(monkeypa
     assert "spambase" not in tabular.verdict(p, tabular.complete_runs(df, "binary"))  # autodeep ahead there
 
 
-def test_baseline_runs_the_other_checkouts_code_beside_this_one_in_turn(monkeypatch, tmp_path):
+def test_baseline_runs_the_other_checkouts_code_beside_this_one(monkeypatch, tmp_path):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     import tabular
 
@@ -77,19 +77,28 @@ def test_baseline_runs_the_other_checkouts_code_beside_this_one_in_turn(monkeypa
                     ignore=shutil.ignore_patterns("__pycache__"))
     rng = np.random.default_rng(0)
     (tmp_path / "binary").mkdir()
-    for name in ("toy", "toy2"):
-        a = rng.normal(size=80)
-        pd.DataFrame({"a": a, "label": (a + rng.normal(size=80) > 0).astype(int)}).to_csv(
-            tmp_path / "binary" / f"{name}.csv", index=False)
-    pd.DataFrame([{"name": n, "task": "binary", "file": f"binary/{n}.csv", "target": "label"}
-                  for n in ("toy", "toy2")]).to_csv(tmp_path / "MANIFEST.tsv", sep="\t", index=False)
+    a = rng.normal(size=80)
+    pd.DataFrame({"a": a, "label": (a + rng.normal(size=80) > 0).astype(int)}).to_csv(
+        tmp_path / "binary" / "toy.csv", index=False)
+    pd.DataFrame([{"name": "toy", "task": "binary", "file": "binary/toy.csv", "target": "label"}]).to_csv(
+        tmp_path / "MANIFEST.tsv", sep="\t", index=False)
     out = tmp_path / "report.md"
     tabular.main(["--data-dir", str(tmp_path), "--out", str(out), "--time-limit", "10", "--systems", "autodeep",
                   "--baseline", str(baseline)])
     rows = pd.read_csv(out.with_suffix(".csv"), keep_default_na=False)
-    assert rows["system"].tolist() == ["autodeep", "autodeep_baseline", "autodeep_baseline", "autodeep"]
+    assert rows["system"].tolist() == ["autodeep", "autodeep_baseline"]
     assert (rows["error"] == "").all() and rows["auc"].astype(float).between(0, 1).all()
-    assert rows.loc[rows["system"] == "autodeep_baseline", "commit"].tolist() == ["", ""]
-    assert "autodeep_baseline: seed 0 at unknown (2)" in out.read_text()  # the header says which code made the rows
+    assert rows["commit"].tolist() == [tabular.C.git_commit(), ""]
+    assert "autodeep_baseline: seed 0 at unknown (1)" in out.read_text()  # the header says which code made the rows
     with pytest.raises(SystemExit):
         tabular.parse_args(["--systems", "autodeep_baseline"])  # no checkout named
+
+
+def test_baseline_and_this_code_take_turns_going_first(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import tabular
+
+    systems = ["autodeep", "lightgbm", "autodeep_baseline"]
+    firsts = [next(s for s in tabular.ordered(systems, turn) if s.startswith("autodeep")) for turn in range(4)]
+    assert firsts == ["autodeep", "autodeep_baseline", "autodeep", "autodeep_baseline"]
+    assert tabular.ordered(["autodeep", "lightgbm"], 1) == ["autodeep", "lightgbm"]  # no baseline: order kept
