@@ -141,19 +141,28 @@ def autogluon_predict(task, train, test, label, time_limit):
     ``train`` frame (features and the ``label`` column) for ``time_limit`` seconds, predicting the ``test`` frame's
     features. ``predictions`` are class probabilities in the order of ``classes`` (None for regression) or the
     regression predictions; ``result`` is the runner's summary (best model, models fitted, version, seconds)."""
-    python = autogluon_python()
-    with tempfile.TemporaryDirectory(prefix="autogluon_bench_") as tmp:
-        train.to_parquet(Path(tmp) / "train.parquet")
-        test.drop(columns=label, errors="ignore").to_parquet(Path(tmp) / "test.parquet")
-        cmd = [python, str(AUTOGLUON_RUNNER), tmp, "--label", label, "--problem-type", task,
-               "--eval-metric", AUTOGLUON_METRIC[task], "--time-limit", str(time_limit)]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=4 * time_limit + 600)
-        if done.returncode:
-            raise RuntimeError(f"AutoGluon's runner exited {done.returncode}: {done.stderr.strip()[-500:]}")
-        result = json.loads((Path(tmp) / "result.json").read_text())
-        pred = np.load(Path(tmp) / "pred.npy")
+    result, arrays = run_runner("AutoGluon", [autogluon_python(), str(AUTOGLUON_RUNNER)],
+                                ["--label", label, "--problem-type", task, "--eval-metric", AUTOGLUON_METRIC[task],
+                                 "--time-limit", str(time_limit)],
+                                train, test.drop(columns=label, errors="ignore"), time_limit)
     classes = None if result["classes"] is None else np.asarray(result["classes"])
-    return classes, pred, result
+    return classes, arrays["pred"], result
+
+
+def run_runner(name: str, program: list[str], options: list[str], train, test, time_limit: float, env=None):
+    """``(result, arrays)`` of a runner script run in another process (``program``: its python and file) on
+    ``train.parquet`` and ``test.parquet`` written to a temporary folder, called as ``program DIR options``:
+    its ``result.json`` and every ``.npy`` it wrote, by stem. Raises with the runner's last error lines when it
+    fails; ``name`` names it there."""
+    with tempfile.TemporaryDirectory(prefix="runner_bench_") as tmp:
+        train.to_parquet(Path(tmp) / "train.parquet")
+        test.to_parquet(Path(tmp) / "test.parquet")
+        done = subprocess.run([*program, tmp, *options], env=env, capture_output=True, text=True,
+                              timeout=4 * time_limit + 600)
+        if done.returncode:
+            raise RuntimeError(f"{name}'s runner exited {done.returncode}: {done.stderr.strip()[-500:]}")
+        result = json.loads((Path(tmp) / "result.json").read_text())
+        return result, {f.stem: np.load(f) for f in Path(tmp).glob("*.npy")}
 
 
 def autogluon_detail(result: dict) -> str:
@@ -202,21 +211,15 @@ def run_autodeep_in_process(task, x_train, y_train, x_test, seed, time_limit, pr
     (``_autodeep_runner.py``); raises when that process fails or imported another autodeep."""
     from _autodeep_runner import LABEL
 
-    with tempfile.TemporaryDirectory(prefix="autodeep_bench_") as tmp:
-        x_train.assign(**{LABEL: np.asarray(y_train)}).to_parquet(Path(tmp) / "train.parquet")
-        x_test.to_parquet(Path(tmp) / "test.parquet")
-        cmd = [sys.executable, str(AUTODEEP_RUNNER), tmp, "--task", task, "--seed", str(seed),
-               "--time-limit", str(time_limit), "--project", project]
-        env = {**os.environ, "PYTHONPATH": str(Path(code).resolve())}
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=4 * time_limit + 600)
-        if done.returncode:
-            raise RuntimeError(f"autodeep's runner exited {done.returncode}: {done.stderr.strip()[-500:]}")
-        result = json.loads((Path(tmp) / "result.json").read_text())
-        proba = np.load(Path(tmp) / "proba.npy") if task != "regression" else None
+    result, arrays = run_runner("autodeep", [sys.executable, str(AUTODEEP_RUNNER)],
+                                ["--task", task, "--seed", str(seed), "--time-limit", str(time_limit),
+                                 "--project", project],
+                                x_train.assign(**{LABEL: np.asarray(y_train)}), x_test, time_limit,
+                                env={**os.environ, "PYTHONPATH": str(Path(code).resolve())})
     if not Path(result["module"]).is_relative_to(Path(code).resolve()):
         raise RuntimeError(f"autodeep's runner imported {result['module']}, not the checkout {code}")
     classes = None if result["classes"] is None else np.asarray(result["classes"])
-    return classes, proba, np.asarray(result["pred"]), result["detail"]
+    return classes, arrays.get("proba"), np.asarray(result["pred"]), result["detail"]
 
 
 def runner(system: str, baseline: str | None = None):
