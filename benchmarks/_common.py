@@ -186,6 +186,23 @@ def git_commit(checkout=REPO) -> str:
     return commit + ("+dirty" if commit and _git("status", "--porcelain", "--", "autodeep", repo=checkout) else "")
 
 
+def import_autodeep(checkout=REPO):
+    """The ``autodeep`` package of ``checkout`` (this one by default): that folder first on ``sys.path``, then
+    imported. Raises when the package came from elsewhere (autodeep was imported before, from another folder),
+    so a benchmark never scores one checkout's code under another's commit.
+
+    >>> Path(import_autodeep().__file__).is_relative_to(REPO)
+    True
+    """
+    checkout = Path(checkout).resolve()
+    sys.path.insert(0, str(checkout))
+    import autodeep
+
+    if not Path(autodeep.__file__).resolve().is_relative_to(checkout):
+        raise RuntimeError(f"autodeep was imported from {autodeep.__file__}, not from the checkout {checkout}")
+    return autodeep
+
+
 def library_tree(commit) -> str:
     """The git tree of autodeep/ at ``commit`` as git_commit wrote it (git_commit() for the checkout); "" when
     that code cannot be named: no commit, a "+dirty" one, an unknown one, or no git."""

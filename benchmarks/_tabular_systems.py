@@ -206,35 +206,34 @@ def run_autodeep_f1(task, x_train, y_train, x_test, seed, time_limit, project):
     return run_autodeep(task, x_train, y_train, x_test, seed, time_limit, project, objective=objective)
 
 
-def run_autodeep_in_process(task, x_train, y_train, x_test, seed, time_limit, project, code):
-    """``run_autodeep`` in a process of its own that imports autodeep from the checkout at ``code``
-    (``_autodeep_runner.py``); raises when that process fails or imported another autodeep."""
+def run_autodeep_in_process(task, x_train, y_train, x_test, seed, time_limit, project, code, f1=False):
+    """``run_autodeep`` (``run_autodeep_f1`` with ``f1``) in a process of its own that imports autodeep from the
+    checkout at ``code`` (``_autodeep_runner.py``); raises when that process fails, as it does when it imported
+    another autodeep."""
     from _autodeep_runner import LABEL
 
     result, arrays = run_runner("autodeep", [sys.executable, str(AUTODEEP_RUNNER)],
-                                ["--task", task, "--seed", str(seed), "--time-limit", str(time_limit),
-                                 "--project", project],
-                                x_train.assign(**{LABEL: np.asarray(y_train)}), x_test, time_limit,
-                                env={**os.environ, "PYTHONPATH": str(Path(code).resolve())})
-    if not Path(result["module"]).is_relative_to(Path(code).resolve()):
-        raise RuntimeError(f"autodeep's runner imported {result['module']}, not the checkout {code}")
+                                ["--code", str(code), "--task", task, "--seed", str(seed),
+                                 "--time-limit", str(time_limit), "--project", project] + ["--f1"] * f1,
+                                x_train.assign(**{LABEL: np.asarray(y_train)}), x_test, time_limit)
     classes = None if result["classes"] is None else np.asarray(result["classes"])
     return classes, arrays.get("proba"), np.asarray(result["pred"]), result["detail"]
 
 
 def runner(system: str, baseline: str | None = None):
-    """The function that runs ``system``. With ``baseline`` (another checkout of autodeep), ``autodeep`` and
-    ``autodeep_baseline`` each run in a process of their own, with this checkout's code and the baseline's, so
-    that neither starts with programs the other compiled.
+    """The function that runs ``system``. With ``baseline`` (another checkout of autodeep), ``autodeep``,
+    ``autodeep_f1`` and ``autodeep_baseline`` each run in a process of their own, the first two with this
+    checkout's code and the last with the baseline's, so that none starts with programs another compiled.
 
     >>> runner("lightgbm") is run_lightgbm, runner("autodeep") is run_autodeep
     (True, True)
-    >>> base, this = runner("autodeep_baseline", "/tmp/main"), runner("autodeep", "/tmp/main")
-    >>> base.keywords["code"], this.keywords["code"] == REPO_ROOT
-    ('/tmp/main', True)
+    >>> base, f1 = runner("autodeep_baseline", "/tmp/main"), runner("autodeep_f1", "/tmp/main")
+    >>> base.keywords, f1.keywords == {"code": REPO_ROOT, "f1": True}
+    ({'code': '/tmp/main', 'f1': False}, True)
     """
-    if baseline and system in ("autodeep", "autodeep_baseline"):
-        return functools.partial(run_autodeep_in_process, code=REPO_ROOT if system == "autodeep" else baseline)
+    if baseline and system in ("autodeep", "autodeep_f1", "autodeep_baseline"):
+        return functools.partial(run_autodeep_in_process, code=baseline if system == "autodeep_baseline" else REPO_ROOT,
+                                 f1=system == "autodeep_f1")
     if system == "autodeep_baseline":
         raise ValueError("the autodeep_baseline system needs --baseline, the checkout whose code it runs")
     return RUNNERS[system]

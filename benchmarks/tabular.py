@@ -224,14 +224,14 @@ def select(manifest: pd.DataFrame, args) -> pd.DataFrame:
     return m.iloc[m["task"].map(TASKS.index).argsort(kind="stable")]
 
 
-def previous_rows(csv_path, time_limit: float, systems, baseline_commit: str = "") -> list[dict]:
+def previous_rows(csv_path, time_limit: float, systems, commit: str, baseline_commit: str = "") -> list[dict]:
     """The successful rows of an earlier run of the same report (for --resume); exits on another time limit.
 
     Rows of the ``systems`` that run now are kept only when they are still current: autodeep's (and autodeep_f1's)
-    when they ran the autodeep/ code checked out now (autodeep_baseline's: that of ``baseline_commit``), a peer's
-    when they ran the version of its package installed now (rows without a version, from before the column, are
-    kept); stale rows are rerun, so a resumed table never mixes two versions of a system. Rows of systems that do
-    not run now are kept as they are."""
+    when they ran the autodeep/ code of ``commit``, the one checked out now (autodeep_baseline's: that of
+    ``baseline_commit``), a peer's when they ran the version of its package installed now (rows without a
+    version, from before the column, are kept); stale rows are rerun, so a resumed table never mixes two versions
+    of a system. Rows of systems that do not run now are kept as they are."""
     if not csv_path.is_file():
         return []
     df = pd.read_csv(csv_path)
@@ -240,7 +240,7 @@ def previous_rows(csv_path, time_limit: float, systems, baseline_commit: str = "
     for system in systems:
         mine = df["system"] == system
         if system.startswith("autodeep"):
-            code = baseline_commit if system == BASELINE else C.git_commit()
+            code = baseline_commit if system == BASELINE else commit
             commits = df.get("commit", pd.Series(None, index=df.index))
             stale |= mine & ~commits.map(lambda c: _same_library(c, code)).astype(bool)
         elif (now := S.version(system)) is not None and "version" in df:
@@ -301,7 +301,8 @@ def main(argv=None) -> None:
     args.commit = C.git_commit()
     args.baseline_commit = C.git_commit(args.baseline) if args.baseline else None
     csv_path = Path(args.out).with_suffix(".csv")
-    rows = previous_rows(csv_path, args.time_limit, args.systems, args.baseline_commit) if args.resume else []
+    rows = previous_rows(csv_path, args.time_limit, args.systems, args.commit, args.baseline_commit) \
+        if args.resume else []
     done = {(r["dataset"], int(r["seed"]), r["system"]) for r in rows}
 
     print(C.md_table(rows, COLUMNS), end="", flush=True)

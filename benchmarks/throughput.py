@@ -115,9 +115,7 @@ def bare_fit(clf, x_train, y_train) -> dict:
 def run_one(name: str, backend: str, args) -> dict:
     """Fit autodeep on one dataset in this process (on ``backend``) and measure where its time went; with
     ``args.code``, autodeep is imported from that checkout instead of this one."""
-    if args.code:
-        sys.path.insert(0, os.path.abspath(args.code))
-    import autodeep as ak
+    ak = C.import_autodeep(args.code or C.REPO)
     from sklearn.metrics import accuracy_score, roc_auc_score
 
     root = C.data_dir(args.data_dir)

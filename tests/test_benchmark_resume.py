@@ -32,7 +32,8 @@ def test_resume_without_autodeep_keeps_autodeep_rows_of_other_code(monkeypatch, 
     rows = pd.read_csv(out.with_suffix(".csv"))
     assert sorted(rows["system"]) == ["autodeep", "lightgbm"]
     assert rows.loc[rows["system"] == "autodeep", "auc"].tolist() == [0.75]
-    assert [r["system"] for r in tabular.previous_rows(out.with_suffix(".csv"), 60.0, ["autodeep"])] == ["lightgbm"]
+    assert [r["system"] for r in tabular.previous_rows(out.with_suffix(".csv"), 60.0, ["autodeep"],
+                                                                   tabular.C.git_commit())] == ["lightgbm"]
 
 
 def test_resume_reruns_a_peers_rows_of_another_package_version_only(monkeypatch, tmp_path):
@@ -46,8 +47,8 @@ def test_resume_reruns_a_peers_rows_of_another_package_version_only(monkeypatch,
            "error": None, "time_limit": 60.0}
     pd.DataFrame([row | {"version": "0.0.1"}, row | {"seed": 1, "version": "4.7.0"},
                   row | {"seed": 2}]).to_csv(csv, index=False)
-    assert sorted(r["seed"] for r in tabular.previous_rows(csv, 60.0, ["lightgbm"])) == [1, 2]  # 0.0.1 is rerun
-    assert len(tabular.previous_rows(csv, 60.0, ["flaml"])) == 3  # lightgbm does not run: its rows stay
+    assert sorted(r["seed"] for r in tabular.previous_rows(csv, 60.0, ["lightgbm"], "")) == [1, 2]  # 0.0.1 is rerun
+    assert len(tabular.previous_rows(csv, 60.0, ["flaml"], "")) == 3  # lightgbm does not run: its rows stay
 
 
 def test_summary_gives_each_half_and_each_systems_worst_gap_to_the_best(monkeypatch):
