@@ -155,7 +155,7 @@ MODALITIES: dict[str, Modality] = {m.kind: m for m in [
              lambda node: {"column_names": node.column_names, "column_types": node.column_types,
                            "high_cardinality_levels": node.high_cardinality_levels,
                            "high_cardinality_encodings": node.high_cardinality_encodings,
-                           "integer_codes": node.integer_codes},
+                           "integer_codes": node.integer_codes, "repeated_codes": node.repeated_codes},
              StructuredDataBlock, table_starts),
     Modality("image", ImageInput, ImagePreprocessor,
              lambda node: {"image_size": node.image_size, "on_error": node.on_error}, ImageBlock,

@@ -377,6 +377,34 @@ def test_id_codes_are_chosen_by_levels_and_encoded_as_asked():
         np.testing.assert_array_equal(restored.transform(new)[key], value)
 
 
+def test_numbers_whose_values_repeat_and_tell_more_than_their_neighbours_are_id_codes_too():
+    """A day index (200 days of 30 rows each, as floats) whose days differ in their targets in a way no smooth
+    function of the day follows becomes an ID code (embedded, counted, target statistics) and stays a number.
+    A reading rounded to two decimals repeats as often but acts smoothly: it stays a number only, as does a
+    reading whose values are all distinct, and the day too without targets or with ``repeated_codes=False``."""
+    import autodeep as ak
+    from autodeep.modalities import preprocessor_for
+
+    rng = np.random.default_rng(0)
+    day = np.repeat(np.linspace(0.0, 1.0, 200), 30)
+    frame = pd.DataFrame({"day": day, "rounded": rng.normal(size=len(day)).round(2),
+                          "exact": rng.normal(size=len(day))})
+    day_rate = rng.random(200)[np.searchsorted(np.unique(day), day)]
+    y = (day_rate + frame["rounded"] + rng.normal(0, 0.3, len(day)) > 0.5).astype(int).to_numpy()
+    p = TabularPreprocessor()
+    p.fit_transform(frame, y=y, target_type="binary")
+    assert int((frame["rounded"].value_counts() >= 10).sum()) >= 100  # repeats as often as a code would
+    assert p.codes_ == ["day"] and p.categorical_columns_ == ["day"] and p.cardinalities_ == [201]
+    assert p.numerical_columns_ == ["day", "rounded", "exact", "day#count", "day#target"]
+    statistic = p.transform(frame)[NUMERICAL][:, p.numerical_columns_.index("day#target")]
+    assert np.corrcoef(statistic, pd.Series(y).groupby(day).transform("mean"))[0, 1] > 0.95
+    assert TabularPreprocessor().fit(frame).codes_ == []  # no targets to tell a code by
+    off = preprocessor_for(ak.StructuredDataInput(repeated_codes=False)).fit(frame, y=y, target_type="binary")
+    assert off.table_.codes_ == [] and off.table_.numerical_columns_ == ["day", "rounded", "exact"]
+    fewer_rows = TabularPreprocessor().fit(frame.iloc[::4], y=y[::4], target_type="binary")  # 7-8 rows a day
+    assert fewer_rows.codes_ == []
+
+
 def test_id_code_options_get_clear_errors():
     import autodeep as ak
 

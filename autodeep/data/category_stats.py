@@ -13,8 +13,8 @@ cannot read a row's label back from its own feature:
 
 A level never seen in training gets count 0 and the overall training mean of the target. Which columns are
 ID codes, and which of ``ENCODINGS`` they get, is decided by ``autodeep.data.tabular.TabularPreprocessor``
-(``high_cardinality_levels``, ``high_cardinality_encodings``, ``integer_codes``; measured in
-``benchmarks/categorical_study.py``).
+(``high_cardinality_levels``, ``high_cardinality_encodings``, ``repeated_codes``, ``integer_codes``; measured
+in ``benchmarks/categorical_study.py`` and ``benchmarks/tabular.py --baseline``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ FOLDS = 5
 HIGH_CARDINALITY_LEVELS = 100  # distinct training levels from which a column counts as an ID code
 RARE_LEVEL_ROWS = 10  # an ID code's level with fewer training rows shares the embedding of unseen levels
 ENCODINGS = ("embedding", "count", "target")  # of an ID code; the statistics are the last two
+BINS = 32  # bins of a numerical column that its distinct values are measured against (levels_beat_bins)
 MAX_CLASSES = 10  # multiclass targets with more classes get counts only (one statistic per class and column)
 TARGET_TYPES = ("binary", "multiclass", "continuous")
 
@@ -150,6 +151,60 @@ def _fit_targets(columns: dict, y, target_type: str, seed: int, states: list[dic
         state["prior"] = prior.tolist()
         for k, name in enumerate(statistic_names(state)[1 if state["counts"] else 0:]):
             values[name] = out_of_fold[:, i * width + k]
+
+
+def levels_beat_bins(values: np.ndarray, y, target_type: str | None, seed: int = 0) -> bool:
+    """Whether a numerical column's distinct values predict ``y`` better than ``BINS`` bins of them do.
+
+    The bins split the range of the distinct values into ``BINS`` parts of as many values each. Out of fold
+    (``FOLDS``): each held-out row is given the mean target of its value's rows in the other folds, shrunk
+    towards the overall mean by ``RARE_LEVEL_ROWS`` rows, and the same for its bin; the squared errors are
+    compared. True for a day index whose days differ in ways no smooth function of the day follows, or an
+    ID stored as a number; False for a measurement whose repeated values say no more than their neighbours
+    do, and without a usable target (``y`` None, or too few rows of a class for the folds).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> day = np.repeat(np.arange(200.0), 20)
+        >>> y = (rng.random(200)[day.astype(int)] > 0.5).astype(int)  # each day its own rate, in no order
+        >>> levels_beat_bins(day, y, "binary"), levels_beat_bins(day, (day > 100).astype(int), "binary")
+        (True, False)
+    """
+    from sklearn.model_selection import KFold
+
+    y = _check_target(y, target_type, len(values))
+    if y is None or not _target_usable(y, target_type):
+        return False
+    present = ~np.isnan(np.asarray(values, dtype="float64"))
+    values, targets = np.asarray(values, dtype="float64")[present], _target_columns(y, target_type)[present]
+    distinct, levels = np.unique(values, return_inverse=True)
+    # Bins of as many distinct values each: a value most rows share (a default, -1 for "never") is one bin.
+    bins = np.searchsorted(np.quantile(distinct, np.linspace(0.0, 1.0, BINS + 1)[1:-1]), values, side="right")
+    levels = levels.ravel()
+    errors = np.zeros(2)
+    for fit_rows, held_rows in KFold(FOLDS, shuffle=True, random_state=seed).split(values):
+        for k, keys in enumerate((levels, bins)):
+            errors[k] += _held_out_error(keys[fit_rows], targets[fit_rows], keys[held_rows], targets[held_rows])
+    return bool(errors[0] < errors[1])
+
+
+def _target_columns(y: np.ndarray, target_type: str) -> np.ndarray:
+    """``y`` as float columns: a class indicator per class (one for a binary target), or the value itself."""
+    if target_type == "continuous":
+        return np.asarray(y, dtype="float64").reshape(-1, 1)
+    classes, index = np.unique(y, return_inverse=True)
+    indicators = np.eye(len(classes))[index.ravel()]
+    return indicators[:, 1:] if target_type == "binary" else indicators
+
+
+def _held_out_error(keys_fit, targets_fit, keys_held, targets_held) -> float:
+    """Squared error of the held-out rows' targets against their key's shrunk mean target in the fit rows."""
+    n_keys = int(max(keys_fit.max(), keys_held.max())) + 1
+    sums = np.zeros((n_keys, targets_fit.shape[1]))
+    np.add.at(sums, keys_fit, targets_fit)
+    counts = np.bincount(keys_fit, minlength=n_keys)[:, None]
+    means = (sums + RARE_LEVEL_ROWS * targets_fit.mean(axis=0)) / (counts + RARE_LEVEL_ROWS)
+    return float(((means[keys_held] - targets_held) ** 2).sum())
 
 
 def statistics_values(state: dict, strings: np.ndarray) -> dict[str, np.ndarray]:

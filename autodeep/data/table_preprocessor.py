@@ -42,12 +42,12 @@ class TablePreprocessor:
     uses_targets = True  # fit_transform(raw, y, target_type): categorical statistics (TabularPreprocessor)
 
     def __init__(self, column_names=None, column_types=None, high_cardinality_levels=HIGH_CARDINALITY_LEVELS,
-                 high_cardinality_encodings=ENCODINGS, integer_codes=False):
+                 high_cardinality_encodings=ENCODINGS, integer_codes=False, repeated_codes=True):
         self.column_names = column_names
         self.column_types = column_types
         self.high_cardinality = {"high_cardinality_levels": high_cardinality_levels,  # see TabularPreprocessor
                                  "high_cardinality_encodings": high_cardinality_encodings,
-                                 "integer_codes": integer_codes}
+                                 "integer_codes": integer_codes, "repeated_codes": repeated_codes}
         self.table_: TabularPreprocessor | None = None
         self.columns_: list[str] = []
         self.texts_: list[tuple[str, TextVectorizer]] = []

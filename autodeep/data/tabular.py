@@ -11,7 +11,7 @@ from scipy.special import ndtri
 from autodeep.data.adapters import check_lengths, read_table
 from autodeep.data.analysis import CATEGORICAL, DATETIME, NUMERICAL, infer_column_types
 from autodeep.data.category_stats import (ENCODINGS, HIGH_CARDINALITY_LEVELS, RARE_LEVEL_ROWS, check_high_cardinality,
-                                          fit_statistics, statistic_names, statistics_values)
+                                          fit_statistics, levels_beat_bins, statistic_names, statistics_values)
 from autodeep.data.dates import date_features, fit_dates
 
 MISSING = "__missing__"
@@ -64,16 +64,20 @@ class TabularPreprocessor:
     Numerical columns: median imputation, a missing flag per column that had gaps in training,
     and a quantile transform to a standard normal (robust to outliers; constant columns give 0).
     Categorical columns: codes 1..K by decreasing training frequency; rare or unseen values get 0.
-    ID codes (an advertiser, a user, a product): categorical columns with at least ``high_cardinality_levels``
-    distinct training levels and, when ``integer_codes``, integer-valued numerical columns with as many
-    distinct values (``None``: no column is an ID code). Each gets the encodings named in
-    ``high_cardinality_encodings`` (``autodeep.data.category_stats``): ``"embedding"``, codes for its levels
-    with at least ``RARE_LEVEL_ROWS`` training rows (rarer levels share code 0 with unseen ones; an integer
-    column keeps its numerical form too); ``"count"``, a numerical column ``"<column>#count"``, how many
-    training rows share the row's level; ``"target"``, when ``fit`` is given targets, ``"<column>#target"``,
-    the shrunk mean target of those rows (one per class for a multiclass target). ``fit_transform(x, y)``
-    gives the training rows leave-one-out counts and out-of-fold target statistics, so no row sees its own
-    target; ``transform`` uses those of all training rows (an unseen level: count 0, the overall mean).
+    ID codes (an advertiser, a user, a product, a day): categorical columns with at least
+    ``high_cardinality_levels`` distinct training levels; when ``repeated_codes``, numerical columns whose values
+    repeat, with as many distinct values of at least ``RARE_LEVEL_ROWS`` training rows each, and whose values
+    tell more about the target than their neighbourhood does (a day index shared by a day's rows, an ID stored
+    as a number; ``levels_beat_bins``, so only when ``fit`` is given targets); and when ``integer_codes``,
+    integer-valued numerical columns with as many distinct values, however rare (``None``: no column is an ID
+    code). Each gets the encodings named in ``high_cardinality_encodings`` (``autodeep.data.category_stats``):
+    ``"embedding"``, codes for its levels with at least ``RARE_LEVEL_ROWS`` training rows (rarer levels share
+    code 0 with unseen ones; a numerical column keeps its numerical form too); ``"count"``, a numerical column
+    ``"<column>#count"``, how many training rows share the row's level; ``"target"``, when ``fit`` is given
+    targets, ``"<column>#target"``, the shrunk mean target of those rows (one per class for a multiclass
+    target). ``fit_transform(x, y)`` gives the training rows leave-one-out counts and out-of-fold target
+    statistics, so no row sees its own target; ``transform`` uses those of all training rows (an unseen level:
+    count 0, the overall mean).
     Date columns: expanded into numerical and categorical columns named ``"<column>.<part>"``
     (``autodeep.data.dates``), then treated as above. Free-text columns are left out here: the
     table preprocessor (``autodeep.data.table_preprocessor``) vectorises them.
@@ -93,7 +97,7 @@ class TabularPreprocessor:
 
     def __init__(self, column_types=None, n_quantiles=1000, min_frequency=1, max_categories=1000, seed=0,
                  high_cardinality_levels=HIGH_CARDINALITY_LEVELS, high_cardinality_encodings=ENCODINGS,
-                 integer_codes=False):
+                 integer_codes=False, repeated_codes=True):
         self.column_types = column_types
         self.n_quantiles = n_quantiles
         self.min_frequency = min_frequency
@@ -102,6 +106,7 @@ class TabularPreprocessor:
         self.high_cardinality_levels = high_cardinality_levels
         self.high_cardinality_encodings = high_cardinality_encodings
         self.integer_codes = integer_codes
+        self.repeated_codes = repeated_codes
 
     def fit(self, df, y=None, target_type=None) -> "TabularPreprocessor":
         """Fit on the training rows ``df``; ``y`` (one target per row, of ``target_type`` "binary",
@@ -127,7 +132,7 @@ class TabularPreprocessor:
         categorical = [c for c, t in self.column_types_.items() if t == CATEGORICAL] + categorical_dates
         numerical = [c for c, t in self.column_types_.items() if t == NUMERICAL] + numerical_dates
         strings = {name: _category_strings(df[name]) for name in categorical}
-        codes = self._codes(df, strings, numerical)
+        codes = self._codes(df, strings, numerical, y, target_type)
         self.codes_ = list(codes)
         self.statistics_, training_statistics = fit_statistics(
             codes, y, target_type, seed=self.seed, encodings=encodings) if codes else ([], {})
@@ -145,18 +150,25 @@ class TabularPreprocessor:
         self._set_derived()
         return df, training_statistics
 
-    def _codes(self, df: pd.DataFrame, strings: dict, numerical: list) -> dict[str, np.ndarray]:
+    def _codes(self, df: pd.DataFrame, strings: dict, numerical: list, y, target_type) -> dict[str, np.ndarray]:
         """The ID codes' level names per training row: the categorical columns (``strings``) with at least
-        ``high_cardinality_levels`` levels, then, when ``integer_codes``, the ``numerical`` columns whose
-        present values are integers with at least as many distinct values."""
+        ``high_cardinality_levels`` levels, then the ``numerical`` columns that are codes too: when
+        ``repeated_codes``, those with as many values of ``RARE_LEVEL_ROWS`` or more rows whose values predict
+        the target ``y`` better than bins of them do (``levels_beat_bins``); when ``integer_codes``, those
+        whose present values are integers with as many distinct values."""
         least = self.high_cardinality_levels
         if least is None:
             return {}
         codes = {name: s for name, s in strings.items() if len(pd.unique(s)) >= least}
-        for name in numerical if self.integer_codes else []:
+        repeated_codes = self.repeated_codes and len(df) >= least * RARE_LEVEL_ROWS  # else no column can be one
+        for name in numerical if self.integer_codes or repeated_codes else []:
             values = _numbers(df[name])
             present = values[~np.isnan(values)]
-            if len(np.unique(present)) >= least and np.array_equal(present, np.round(present)):
+            levels, rows = np.unique(present, return_counts=True)
+            repeated = (repeated_codes and int((rows >= RARE_LEVEL_ROWS).sum()) >= least
+                        and levels_beat_bins(values, y, target_type, self.seed))
+            integers = self.integer_codes and len(levels) >= least and np.array_equal(present, np.round(present))
+            if repeated or integers:
                 codes[name] = _category_strings(df[name])
         return codes
 
@@ -230,7 +242,7 @@ class TabularPreprocessor:
                   "min_frequency": self.min_frequency, "max_categories": self.max_categories,
                   "seed": self.seed, "high_cardinality_levels": self.high_cardinality_levels,
                   "high_cardinality_encodings": list(self.high_cardinality_encodings),
-                  "integer_codes": self.integer_codes, "state": None}
+                  "integer_codes": self.integer_codes, "repeated_codes": self.repeated_codes, "state": None}
         if hasattr(self, "column_types_"):
             config["state"] = {
                 "column_types": dict(self.column_types_),

@@ -83,13 +83,18 @@ class StructuredDataInput(Input):
         column_names: Names for the columns of a numpy array.
         column_types: ``{"column": "numerical" | "categorical" | "datetime" | "text"}`` overriding inference.
         high_cardinality_levels: Columns with at least this many distinct training levels are ID codes
-            (categorical columns and, when ``integer_codes``, integer-valued numerical ones); ``None``: none is.
+            (categorical columns; numerical ones as ``repeated_codes`` and ``integer_codes`` say); ``None``:
+            none is.
         high_cardinality_encodings: What an ID code becomes, any of ``"embedding"`` (an embedding of its
             levels with at least 10 training rows, the rarer ones pooled), ``"count"`` (its level's training
             count) and ``"target"`` (its level's out-of-fold mean target); all three by default
             (``autodeep.data.category_stats``).
-        integer_codes: Whether integer-valued numerical columns with that many distinct values are ID codes too
-            (they stay numbers as well). Off by default: amounts and counts are integers with many values too;
+        repeated_codes: Whether numerical columns with that many distinct values of 10 or more training rows
+            each are ID codes too (they stay numbers as well) when their values predict the target better, out
+            of fold, than bins of them do: a day index that a day's rows share, an ID stored as a number. On
+            by default; a measurement whose repeated values say no more than their neighbours is not one.
+        integer_codes: Whether integer-valued numerical columns with that many distinct values are ID codes too,
+            however rare their values. Off by default: amounts and counts are integers with many values too;
             an ID column of integers can also be named in ``column_types`` as categorical.
 
     Example:
@@ -103,13 +108,14 @@ class StructuredDataInput(Input):
 
     def __init__(self, column_names: list[str] | None = None, column_types: dict | None = None,
                  name: str | None = None, high_cardinality_levels: int | None = HIGH_CARDINALITY_LEVELS,
-                 high_cardinality_encodings=ENCODINGS, integer_codes: bool = False):
+                 high_cardinality_encodings=ENCODINGS, integer_codes: bool = False, repeated_codes: bool = True):
         super().__init__(name or unique_name("structured_data_input"))
         self.column_names = column_names
         self.column_types = column_types
         self.high_cardinality_encodings = check_high_cardinality(high_cardinality_levels, high_cardinality_encodings)
         self.high_cardinality_levels = high_cardinality_levels
         self.integer_codes = bool(integer_codes)
+        self.repeated_codes = bool(repeated_codes)
 
     def to_block_input(self, tensors: dict[str, Any], meta: dict) -> TabularFeatures:
         from autodeep.graph.text_input import TextFeatures
