@@ -107,16 +107,17 @@ def fit_statistics(columns: dict[str, np.ndarray], y=None, target_type: str | No
     """
     n = len(next(iter(columns.values()))) if columns else 0
     y = _check_target(y, target_type, n)
-    states, values = [], {}
+    states, values, level_codes = [], {}, []
     for name, strings in columns.items():
         levels, codes, counts = _levels(strings)
+        level_codes.append(codes)
         with_counts = "count" in encodings
         states.append({"name": name, "levels": levels, "counts": counts.tolist() if with_counts else [],
                        "targets": [], "prior": []})
         if with_counts:
             values[f"{name}#count"] = (counts[codes] - 1).astype("float64")
     if "target" in encodings and y is not None and columns and _target_usable(y, target_type):
-        _fit_targets(columns, y, target_type, seed, states, values)
+        _fit_targets(np.column_stack(level_codes), y, target_type, seed, states, values)
     return states, values
 
 
@@ -126,15 +127,16 @@ def _levels(strings: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
     return levels.tolist(), codes.ravel(), counts
 
 
-def _fit_targets(columns: dict, y, target_type: str, seed: int, states: list[dict], values: dict) -> None:
+def _fit_targets(x: np.ndarray, y, target_type: str, seed: int, states: list[dict], values: dict) -> None:
     """Out-of-fold target statistics of the training rows into ``values``; all rows' statistics into ``states``.
 
-    The folds are split here and each is encoded by a ``TargetEncoder`` fit on the other folds only (its own
-    cross-fitting takes a splitter from scikit-learn 1.9 on; this works the same from 1.4)."""
+    ``x`` holds each row's level per column, as the index of the level in its state's ``levels`` (integers: a
+    ``TargetEncoder`` checks strings one by one, several times slower). The folds are split here and each is
+    encoded by a ``TargetEncoder`` fit on the other folds only (its own cross-fitting takes a splitter from
+    scikit-learn 1.9 on; this works the same from 1.4)."""
     from sklearn.model_selection import KFold, StratifiedKFold
     from sklearn.preprocessing import TargetEncoder
 
-    x = np.column_stack([np.asarray(s, dtype=str) for s in columns.values()])
     folds = (KFold if target_type == "continuous" else StratifiedKFold)(FOLDS, shuffle=True, random_state=seed)
     out_of_fold = None
     for fit_rows, encode_rows in folds.split(x, y):
@@ -146,8 +148,8 @@ def _fit_targets(columns: dict, y, target_type: str, seed: int, states: list[dic
     prior = np.atleast_1d(encoder.target_mean_).astype("float64")
     for i, state in enumerate(states):
         per_class = [np.asarray(encoder.encodings_[i * width + k], dtype="float64") for k in range(width)]
-        lookup = dict(zip(encoder.categories_[i].astype(str), np.column_stack(per_class).tolist()))
-        state["targets"] = [lookup[level] for level in state["levels"]]  # every level was seen in this fit
+        lookup = dict(zip(encoder.categories_[i].tolist(), np.column_stack(per_class).tolist()))
+        state["targets"] = [lookup[j] for j in range(len(state["levels"]))]  # every level was seen in this fit
         state["prior"] = prior.tolist()
         for k, name in enumerate(statistic_names(state)[1 if state["counts"] else 0:]):
             values[name] = out_of_fold[:, i * width + k]
