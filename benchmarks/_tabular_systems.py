@@ -149,7 +149,7 @@ def autogluon_predict(task, train, test, label, time_limit):
     return classes, arrays["pred"], result
 
 
-def run_runner(name: str, program: list[str], options: list[str], train, test, time_limit: float, env=None):
+def run_runner(name: str, program: list[str], options: list[str], train, test, time_limit: float):
     """``(result, arrays)`` of a runner script run in another process (``program``: its python and file) on
     ``train.parquet`` and ``test.parquet`` written to a temporary folder, called as ``program DIR options``:
     its ``result.json`` and every ``.npy`` it wrote, by stem. Raises with the runner's last error lines when it
@@ -157,8 +157,7 @@ def run_runner(name: str, program: list[str], options: list[str], train, test, t
     with tempfile.TemporaryDirectory(prefix="runner_bench_") as tmp:
         train.to_parquet(Path(tmp) / "train.parquet")
         test.to_parquet(Path(tmp) / "test.parquet")
-        done = subprocess.run([*program, tmp, *options], env=env, capture_output=True, text=True,
-                              timeout=4 * time_limit + 600)
+        done = subprocess.run([*program, tmp, *options], capture_output=True, text=True, timeout=4 * time_limit + 600)
         if done.returncode:
             raise RuntimeError(f"{name}'s runner exited {done.returncode}: {done.stderr.strip()[-500:]}")
         result = json.loads((Path(tmp) / "result.json").read_text())
