@@ -177,8 +177,9 @@ def levels_beat_bins(values: np.ndarray, y, target_type: str | None, seed: int =
     y = _check_target(y, target_type, len(values))
     if y is None or not _target_usable(y, target_type):
         return False
-    present = ~np.isnan(np.asarray(values, dtype="float64"))
-    values, targets = np.asarray(values, dtype="float64")[present], _target_columns(y, target_type)[present]
+    values = np.asarray(values, dtype="float64")
+    present = ~np.isnan(values)
+    values, targets = values[present], _target_columns(y, target_type)[present]
     distinct, levels = np.unique(values, return_inverse=True)
     # Bins of as many distinct values each: a value most rows share (a default, -1 for "never") is one bin.
     bins = np.searchsorted(np.quantile(distinct, np.linspace(0.0, 1.0, BINS + 1)[1:-1]), values, side="right")
