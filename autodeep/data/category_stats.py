@@ -27,6 +27,7 @@ HIGH_CARDINALITY_LEVELS = 100  # distinct training levels from which a column co
 RARE_LEVEL_ROWS = 10  # an ID code's level with fewer training rows shares the embedding of unseen levels
 ENCODINGS = ("embedding", "count", "target")  # of an ID code; the statistics are the last two
 BINS = 32  # bins of a numerical column that its distinct values are measured against (levels_beat_bins)
+SIGNIFICANCE = 2.0  # standard errors by which a numerical column's values must beat its bins to be an ID code
 MAX_CLASSES = 10  # multiclass targets with more classes get counts only (one statistic per class and column)
 TARGET_TYPES = ("binary", "multiclass", "continuous")
 
@@ -156,14 +157,17 @@ def _fit_targets(x: np.ndarray, y, target_type: str, seed: int, states: list[dic
 
 
 def levels_beat_bins(values: np.ndarray, y, target_type: str | None, seed: int = 0) -> bool:
-    """Whether a numerical column's distinct values predict ``y`` better than ``BINS`` bins of them do.
+    """Whether a numerical column's distinct values predict ``y`` clearly better than ``BINS`` bins of them do.
 
     The bins split the range of the distinct values into ``BINS`` parts of as many values each. Out of fold
     (``FOLDS``): each held-out row is given the mean target of its value's rows in the other folds, shrunk
-    towards the overall mean by ``RARE_LEVEL_ROWS`` rows, and the same for its bin; the squared errors are
-    compared. True for a day index whose days differ in ways no smooth function of the day follows, or an
-    ID stored as a number; False for a measurement whose repeated values say no more than their neighbours
-    do, and without a usable target (``y`` None, or too few rows of a class for the folds).
+    towards the overall mean by ``RARE_LEVEL_ROWS`` rows, and the same for its bin. The values win when the
+    bins' squared error exceeds theirs by at least ``SIGNIFICANCE`` standard errors of the rows' paired
+    differences, so a column whose values win by chance on this sample stays a number. True for a day index
+    whose days differ in ways no smooth function of the day follows, an ID stored as a number, or an amount
+    whose exact values mean something (a capital gain of 7,688); False for a measurement whose repeated
+    values say no more than their neighbours do, and without a usable target (``y`` None, or too few rows
+    of a class for the folds).
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -184,11 +188,12 @@ def levels_beat_bins(values: np.ndarray, y, target_type: str | None, seed: int =
     # Bins of as many distinct values each: a value most rows share (a default, -1 for "never") is one bin.
     bins = np.searchsorted(np.quantile(distinct, np.linspace(0.0, 1.0, BINS + 1)[1:-1]), values, side="right")
     levels = levels.ravel()
-    errors = np.zeros(2)
+    gain = np.zeros(len(values))  # per row, the bins' squared error less the values'
     for fit_rows, held_rows in KFold(FOLDS, shuffle=True, random_state=seed).split(values):
-        for k, keys in enumerate((levels, bins)):
-            errors[k] += _held_out_error(keys[fit_rows], targets[fit_rows], keys[held_rows], targets[held_rows])
-    return bool(errors[0] < errors[1])
+        level_errors, bin_errors = (_held_out_errors(keys[fit_rows], targets[fit_rows], keys[held_rows],
+                                                     targets[held_rows]) for keys in (levels, bins))
+        gain[held_rows] = bin_errors - level_errors
+    return bool(gain.sum() > SIGNIFICANCE * gain.std() * np.sqrt(len(gain)))
 
 
 def _target_columns(y: np.ndarray, target_type: str) -> np.ndarray:
@@ -200,14 +205,14 @@ def _target_columns(y: np.ndarray, target_type: str) -> np.ndarray:
     return indicators[:, 1:] if target_type == "binary" else indicators
 
 
-def _held_out_error(keys_fit, targets_fit, keys_held, targets_held) -> float:
-    """Squared error of the held-out rows' targets against their key's shrunk mean target in the fit rows."""
+def _held_out_errors(keys_fit, targets_fit, keys_held, targets_held) -> np.ndarray:
+    """Per held-out row, the squared error of its targets against its key's shrunk mean target in the fit rows."""
     n_keys = int(max(keys_fit.max(), keys_held.max())) + 1
     sums = np.zeros((n_keys, targets_fit.shape[1]))
     np.add.at(sums, keys_fit, targets_fit)
     counts = np.bincount(keys_fit, minlength=n_keys)[:, None]
     means = (sums + RARE_LEVEL_ROWS * targets_fit.mean(axis=0)) / (counts + RARE_LEVEL_ROWS)
-    return float(((means[keys_held] - targets_held) ** 2).sum())
+    return ((means[keys_held] - targets_held) ** 2).sum(axis=1)
 
 
 def statistics_values(state: dict, strings: np.ndarray) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ from scipy.special import ndtri
 
 from autodeep.data.adapters import check_lengths, read_table
 from autodeep.data.analysis import CATEGORICAL, DATETIME, NUMERICAL, infer_column_types
-from autodeep.data.category_stats import (ENCODINGS, HIGH_CARDINALITY_LEVELS, RARE_LEVEL_ROWS, check_high_cardinality,
+from autodeep.data.category_stats import (BINS, ENCODINGS, HIGH_CARDINALITY_LEVELS, RARE_LEVEL_ROWS, check_high_cardinality,
                                           fit_statistics, levels_beat_bins, statistic_names, statistics_values)
 from autodeep.data.dates import date_features, fit_dates
 
@@ -160,12 +160,12 @@ class TabularPreprocessor:
         if least is None:
             return {}
         codes = {name: s for name, s in strings.items() if len(pd.unique(s)) >= least}
-        repeated_codes = self.repeated_codes and len(df) >= least * RARE_LEVEL_ROWS  # else no column can be one
+        repeated_codes = self.repeated_codes and len(df) >= BINS * RARE_LEVEL_ROWS  # else no column can be one
         for name in numerical if self.integer_codes or repeated_codes else []:
             values = _numbers(df[name])
             present = values[~np.isnan(values)]
             levels, rows = np.unique(present, return_counts=True)
-            repeated = (repeated_codes and int((rows >= RARE_LEVEL_ROWS).sum()) >= least
+            repeated = (repeated_codes and int((rows >= RARE_LEVEL_ROWS).sum()) >= BINS
                         and levels_beat_bins(values, y, target_type, self.seed))
             integers = self.integer_codes and len(levels) >= least and np.array_equal(present, np.round(present))
             if repeated or integers:
