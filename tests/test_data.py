@@ -378,31 +378,45 @@ def test_id_codes_are_chosen_by_levels_and_encoded_as_asked():
 
 
 def test_numbers_whose_values_repeat_and_tell_more_than_their_neighbours_are_id_codes_too():
-    """A day index (200 days of 30 rows each, as floats) whose days differ in their targets in a way no smooth
-    function of the day follows becomes an ID code (embedded, counted, target statistics) and stays a number.
-    A reading rounded to two decimals repeats as often but acts smoothly: it stays a number only, as does a
-    reading whose values are all distinct, and the day too without targets or with ``repeated_codes=False``."""
+    """A day index (200 days of 30 rows each, as floats) and an amount with 40 frequent values among rare ones,
+    each frequent value with its own effect on the target that no smooth function of the value follows, become
+    ID codes (embedded, counted, target statistics) and stay numbers. A column of 200 values whose own effects
+    are real but small beats its bins on this sample, though not by two standard errors: it stays a number, as
+    do a half-hour of the day (48 values: 32 bins cannot pool them, so beating the bins says nothing), a reading
+    rounded to two decimals (it repeats as often but acts smoothly) and a reading whose values are all
+    distinct; and every column without targets, with ``repeated_codes=False`` or 7-8 rows a day."""
     import autodeep as ak
     from autodeep.modalities import preprocessor_for
 
     rng = np.random.default_rng(0)
     day = np.repeat(np.linspace(0.0, 1.0, 200), 30)
-    frame = pd.DataFrame({"day": day, "rounded": rng.normal(size=len(day)).round(2),
-                          "exact": rng.normal(size=len(day))})
-    day_rate = rng.random(200)[np.searchsorted(np.unique(day), day)]
-    y = (day_rate + frame["rounded"] + rng.normal(0, 0.3, len(day)) > 0.5).astype(int).to_numpy()
+    amount = rng.integers(0, 40, len(day))  # 40 amounts of their own effect; every fifth row a rare amount
+    rare = np.arange(len(day)) % 5 == 0
+    amount_rate = np.where(rare, 0.5, rng.random(40)[amount])
+    amounts = np.where(rare, rng.integers(0, 4000, len(day)), rng.choice(4000, 40, replace=False)[amount])
+    weak = rng.integers(0, 200, len(day))  # 200 values whose own effects are too small to tell on 6,000 rows
+    slot = rng.integers(0, 48, len(day))  # a half-hour of the day: too few values for bins to pool them
+    frame = pd.DataFrame({"day": day, "amount": amounts.astype(float), "rounded": rng.normal(size=len(day)).round(2),
+                          "exact": rng.normal(size=len(day)), "weak": weak.astype(float), "slot": slot / 2.0})
+    day_rate = 2 * rng.random(200)[np.searchsorted(np.unique(day), day)]
+    weak_rate = 0.8 * rng.random(200)[weak]
+    slot_rate = rng.random(48)[slot]
+    y = (day_rate + amount_rate + weak_rate + slot_rate + frame["rounded"] + rng.normal(0, 0.3, len(day)) > 2.5)
+    y = y.astype(int).to_numpy()
     p = TabularPreprocessor()
     p.fit_transform(frame, y=y, target_type="binary")
     assert int((frame["rounded"].value_counts() >= 10).sum()) >= 100  # repeats as often as a code would
-    assert p.codes_ == ["day"] and p.categorical_columns_ == ["day"] and p.cardinalities_ == [201]
-    assert p.numerical_columns_ == ["day", "rounded", "exact", "day#count", "day#target"]
+    assert p.codes_ == ["day", "amount"] and p.categorical_columns_ == ["day", "amount"]
+    assert p.cardinalities_ == [201, 41]
+    assert p.numerical_columns_ == ["day", "amount", "rounded", "exact", "weak", "slot", "day#count", "day#target",
+                                    "amount#count", "amount#target"]
     statistic = p.transform(frame)[NUMERICAL][:, p.numerical_columns_.index("day#target")]
     assert np.corrcoef(statistic, pd.Series(y).groupby(day).transform("mean"))[0, 1] > 0.95
     assert TabularPreprocessor().fit(frame).codes_ == []  # no targets to tell a code by
     off = preprocessor_for(ak.StructuredDataInput(repeated_codes=False)).fit(frame, y=y, target_type="binary")
-    assert off.table_.codes_ == [] and off.table_.numerical_columns_ == ["day", "rounded", "exact"]
+    assert off.table_.codes_ == [] and off.table_.numerical_columns_ == list(frame.columns)
     fewer_rows = TabularPreprocessor().fit(frame.iloc[::4], y=y[::4], target_type="binary")  # 7-8 rows a day
-    assert fewer_rows.codes_ == []
+    assert "day" not in fewer_rows.codes_
 
 
 def test_id_code_options_get_clear_errors():

@@ -10,8 +10,9 @@ from scipy.special import ndtri
 
 from autodeep.data.adapters import check_lengths, read_table
 from autodeep.data.analysis import CATEGORICAL, DATETIME, NUMERICAL, infer_column_types
-from autodeep.data.category_stats import (BINS, ENCODINGS, HIGH_CARDINALITY_LEVELS, RARE_LEVEL_ROWS, check_high_cardinality,
-                                          fit_statistics, levels_beat_bins, statistic_names, statistics_values)
+from autodeep.data.category_stats import (BINS, ENCODINGS, HIGH_CARDINALITY_LEVELS, RARE_LEVEL_ROWS,
+                                          check_high_cardinality, fit_statistics, levels_beat_bins, statistic_names,
+                                          statistics_values)
 from autodeep.data.dates import date_features, fit_dates
 
 MISSING = "__missing__"
@@ -66,11 +67,12 @@ class TabularPreprocessor:
     Categorical columns: codes 1..K by decreasing training frequency; rare or unseen values get 0.
     ID codes (an advertiser, a user, a product, a day): categorical columns with at least
     ``high_cardinality_levels`` distinct training levels; when ``repeated_codes``, numerical columns whose values
-    repeat, with as many distinct values of at least ``RARE_LEVEL_ROWS`` training rows each, and whose values
-    tell more about the target than their neighbourhood does (a day index shared by a day's rows, an ID stored
-    as a number; ``levels_beat_bins``, so only when ``fit`` is given targets); and when ``integer_codes``,
-    integer-valued numerical columns with as many distinct values, however rare (``None``: no column is an ID
-    code). Each gets the encodings named in ``high_cardinality_encodings`` (``autodeep.data.category_stats``):
+    repeat, with ``2 * BINS`` or more distinct values, ``BINS`` of them of at least ``RARE_LEVEL_ROWS`` training
+    rows each, and whose values tell clearly more about the target than ``BINS`` bins of them do (a day index
+    shared by a day's rows, an ID stored as a number, an amount whose exact values mean something;
+    ``levels_beat_bins``, so only when ``fit`` is given targets); and when ``integer_codes``, integer-valued
+    numerical columns with ``high_cardinality_levels`` distinct values, however rare (``None``: no column is an
+    ID code). Each gets the encodings named in ``high_cardinality_encodings`` (``autodeep.data.category_stats``):
     ``"embedding"``, codes for its levels with at least ``RARE_LEVEL_ROWS`` training rows (rarer levels share
     code 0 with unseen ones; a numerical column keeps its numerical form too); ``"count"``, a numerical column
     ``"<column>#count"``, how many training rows share the row's level; ``"target"``, when ``fit`` is given
@@ -153,9 +155,10 @@ class TabularPreprocessor:
     def _codes(self, df: pd.DataFrame, strings: dict, numerical: list, y, target_type) -> dict[str, np.ndarray]:
         """The ID codes' level names per training row: the categorical columns (``strings``) with at least
         ``high_cardinality_levels`` levels, then the ``numerical`` columns that are codes too: when
-        ``repeated_codes``, those with as many values of ``RARE_LEVEL_ROWS`` or more rows whose values predict
-        the target ``y`` better than bins of them do (``levels_beat_bins``); when ``integer_codes``, those
-        whose present values are integers with as many distinct values."""
+        ``repeated_codes``, those with ``2 * BINS`` distinct values (so that each bin pools two or more), ``BINS``
+        of them of ``RARE_LEVEL_ROWS`` or more rows, whose values predict the target ``y`` clearly better than
+        the bins do (``levels_beat_bins``); when ``integer_codes``, those whose present values are integers with
+        ``high_cardinality_levels`` distinct values."""
         least = self.high_cardinality_levels
         if least is None:
             return {}
@@ -165,7 +168,8 @@ class TabularPreprocessor:
             values = _numbers(df[name])
             present = values[~np.isnan(values)]
             levels, rows = np.unique(present, return_counts=True)
-            repeated = (repeated_codes and int((rows >= RARE_LEVEL_ROWS).sum()) >= BINS
+            frequent = int((rows >= RARE_LEVEL_ROWS).sum())
+            repeated = (repeated_codes and len(levels) >= 2 * BINS and frequent >= BINS
                         and levels_beat_bins(values, y, target_type, self.seed))
             integers = self.integer_codes and len(levels) >= least and np.array_equal(present, np.round(present))
             if repeated or integers:

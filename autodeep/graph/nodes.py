@@ -89,13 +89,14 @@ class StructuredDataInput(Input):
             levels with at least 10 training rows, the rarer ones pooled), ``"count"`` (its level's training
             count) and ``"target"`` (its level's out-of-fold mean target); all three by default
             (``autodeep.data.category_stats``).
-        repeated_codes: Whether numerical columns with that many distinct values of 10 or more training rows
-            each are ID codes too (they stay numbers as well) when their values predict the target better, out
-            of fold, than bins of them do: a day index that a day's rows share, an ID stored as a number. On
+        repeated_codes: Whether numerical columns with 64 or more distinct values, 32 of them of 10 or more
+            training rows each, are ID codes too (they stay numbers as well) when their values predict the
+            target clearly better, out of fold, than 32 bins of them do (by two standard errors): a day index
+            that a day's rows share, an ID stored as a number, an amount whose exact values mean something. On
             by default; a measurement whose repeated values say no more than their neighbours is not one.
-        integer_codes: Whether integer-valued numerical columns with that many distinct values are ID codes too,
-            however rare their values. Off by default: amounts and counts are integers with many values too;
-            an ID column of integers can also be named in ``column_types`` as categorical.
+        integer_codes: Whether integer-valued numerical columns with ``high_cardinality_levels`` distinct values
+            are ID codes too, however rare their values. Off by default: amounts and counts are integers with
+            many values too; an ID column of integers can also be named in ``column_types`` as categorical.
 
     Example:
         >>> import autodeep as ak
