@@ -14,6 +14,7 @@ import pytest
 import autodeep as ak
 from autodeep.data import TabularPreprocessor
 from autodeep.deploy import OnnxExportError, onnx_feeds
+from autodeep.deploy.onnx_export import IR_VERSION, ML_OPSET, OPSET
 from autodeep.deploy.onnx_table import GraphBuilder, interpolate_tied, table_graph
 
 ort = pytest.importorskip("onnxruntime")
@@ -26,6 +27,18 @@ CATEGORY_GAPS = ["purpose", "savings_status"]
 
 def _run(path, feeds: dict, outputs=None) -> list[np.ndarray]:
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(outputs, feeds)
+
+
+def _table_arrays(table, feeds: dict) -> list[np.ndarray]:
+    """The ``numerical`` and ``categorical`` arrays of ``table_graph(table)`` for ``feeds``, run by onnxruntime."""
+    inputs, g = table_graph(table, "t", "numerical", "categorical")
+    outputs = [onnx.helper.make_tensor_value_info("numerical", onnx.TensorProto.FLOAT, None),
+               onnx.helper.make_tensor_value_info("categorical", onnx.TensorProto.INT32, None)]
+    graph = onnx.helper.make_graph(g.nodes, "t", inputs, outputs, initializer=g.initializers)
+    model = onnx.helper.make_model(graph, ir_version=IR_VERSION, opset_imports=[
+        onnx.helper.make_opsetid("", OPSET), onnx.helper.make_opsetid("ai.onnx.ml", ML_OPSET)])
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(["numerical", "categorical"], feeds)
 
 
 @pytest.fixture(scope="module")
@@ -97,26 +110,51 @@ def test_preprocessing_graph_matches_the_table_transform_on_ties_constants_and_i
     })
     train.loc[rng.random(n) < 0.2, "wide"] = np.nan
     table = TabularPreprocessor(column_types={"code": "categorical"}, n_quantiles=50).fit(train)
-    inputs, g = table_graph(table, "t", "numerical", "categorical")
-    outputs = [onnx.helper.make_tensor_value_info("numerical", onnx.TensorProto.FLOAT, None),
-               onnx.helper.make_tensor_value_info("categorical", onnx.TensorProto.INT32, None)]
-    graph = onnx.helper.make_graph(g.nodes, "t", inputs, outputs, initializer=g.initializers)
-    model = onnx.helper.make_model(graph, ir_version=9, opset_imports=[onnx.helper.make_opsetid("", 20),
-                                                                       onnx.helper.make_opsetid("ai.onnx.ml", 3)])
     test = pd.DataFrame({"ties": [-1.0, 0.0, 1.0, 2.5, 3.0, 9.0, np.nan],
                          "wide": [0.0, 1e-9, 1.0, 50.0, np.inf, -3.0, 2.0],
                          "constant": [7.0, 1.0, np.nan, 7.0, 7.0, 7.0, 7.0], "code": [10, 20, 30, 40, 10, 20, 30],
                          "colour": ["red", None, "green", "purple", "blue", "red", None]})
     expected = table.transform(test)
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     feeds = {"ties": test[["ties"]].to_numpy(), "wide": test[["wide"]].to_numpy(),
              "constant": test[["constant"]].to_numpy(),
              "code": test[["code"]].astype(str).to_numpy(dtype=object),
              "colour": test[["colour"]].fillna("__missing__").to_numpy(dtype=object)}
-    numerical, categorical = session.run(["numerical", "categorical"], feeds)
+    numerical, categorical = _table_arrays(table, feeds)
     np.testing.assert_allclose(numerical, expected["numerical"], atol=1e-5)
     np.testing.assert_array_equal(categorical, expected["categorical"])
     assert (expected["categorical"][:, 0] == 0).sum() == 1  # the unseen code 40 maps to 0 in both
+
+
+def _coded_table(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """A table with two ID codes: ``shop`` (150 named shops) and ``day`` (a day index with 100 values of about
+    ``n / 100`` rows, a twentieth of them missing), each level with its own rate of the positive class."""
+    rng = np.random.default_rng(seed)
+    shop, day = rng.integers(0, 150, n), rng.integers(0, 100, n)
+    x = pd.DataFrame({"shop": [f"s{i}" for i in shop], "day": day.astype(float), "a": rng.normal(size=n)})
+    x.loc[rng.random(n) < 0.05, "day"] = np.nan
+    rate = np.random.default_rng(99).random(250)
+    y = (rate[shop] + rate[150 + day] + 0.3 * x["a"] + rng.normal(0, 0.2, n) > 1.0).astype(int).to_numpy()
+    return x, y
+
+
+def test_id_codes_in_the_preprocessing_graph_match_the_table_transform():
+    """Counts and target statistics of a string code and of a numerical code, and their embeddings' codes, for
+    seen, unseen and missing levels."""
+    x, y = _coded_table(3000)
+    table = TabularPreprocessor().fit(x, y=y, target_type="binary")
+    assert table.codes_ == ["shop", "day"] and "__missing__" in table.statistics_[1]["levels"]
+    test = pd.DataFrame({"shop": ["s1", "s2", "never", None, "s149"], "day": [3.0, np.nan, 1000.0, 7.0, 0.0],
+                         "a": [0.0, 1.0, -1.0, np.nan, 2.0]})
+    feeds = {"day": test[["day"]].to_numpy(), "a": test[["a"]].to_numpy(),
+             "shop": test[["shop"]].fillna("__missing__").to_numpy(dtype=object)}
+    numerical, categorical = _table_arrays(table, feeds)
+    expected = table.transform(test)
+    np.testing.assert_allclose(numerical, expected["numerical"], atol=1e-5)
+    np.testing.assert_array_equal(categorical, expected["categorical"])
+    day_target = expected["numerical"][:, table.numerical_columns_.index("day#target")]
+    assert (expected["categorical"][2] == 0).all() and len(set(day_target)) == 5  # seen, missing, unseen days
+
+
 
 
 def test_tied_interpolation_is_the_mean_of_numpy_upwards_and_downwards():
@@ -178,12 +216,18 @@ def test_a_text_model_is_refused_naming_the_input(tmp_path):
         clf.export_onnx(tmp_path / "text.onnx")
 
 
-def test_a_table_with_an_id_code_is_refused_naming_the_option(tmp_path):
-    rng = np.random.default_rng(0)
-    x = pd.DataFrame({"shop": [f"s{i}" for i in rng.integers(0, 150, 300)], "a": rng.normal(size=300)})
-    clf = ak.StructuredDataClassifier(directory=tmp_path, **FAST).fit(x, np.arange(300) % 2)
-    with pytest.raises(OnnxExportError, match=r"ID codes \['shop'\].*'high_cardinality_levels': None"):
-        clf.export_onnx(tmp_path / "codes.onnx")
+def test_a_table_with_id_codes_exports_and_matches_predict_proba(tmp_path):
+    x, y = _coded_table(2500)
+    clf = ak.StructuredDataClassifier(directory=tmp_path, **FAST).fit(x.iloc[:2000], y[:2000])
+    assert clf.predictor_.preprocessors[0].table_.codes_ == ["shop", "day"]
+    held_out = x.iloc[2000:].copy()
+    held_out.loc[held_out.index[:10], "day"] = 500.0  # days never seen in fit
+    session = ort.InferenceSession(str(clf.export_onnx(tmp_path / "codes.onnx")), providers=["CPUExecutionProvider"])
+    assert {i.name: i.type for i in session.get_inputs()} == {
+        "shop": "tensor(string)", "day": "tensor(double)", "a": "tensor(double)"}  # one input per raw column
+    proba, label = session.run(None, onnx_feeds(clf.predictor_, held_out))
+    np.testing.assert_allclose(proba, clf.predict_proba(held_out), atol=1e-4)
+    assert list(label) == list(clf.predict(held_out))
 
 
 def test_regression_graph_values_equal_predict(tmp_path):

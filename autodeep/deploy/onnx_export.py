@@ -21,7 +21,7 @@ import numpy as np
 from autodeep.data.tabular import _category_strings, _numbers
 
 OPSET = 20  # the torch exporter's opset; the preprocessing graph uses the same
-ML_OPSET = 3
+ML_OPSET = 4  # LabelEncoder with double keys (a numerical column that is an ID code)
 IR_VERSION = 9
 NET_PREFIX = "net/"
 OUTPUT_NAMES = ("probabilities", "label", "values")
@@ -48,10 +48,6 @@ def check_exportable(predictor) -> None:
                                   f"ONNX: only tables, numeric arrays and image arrays can.")
         if cls == "TablePreprocessor":
             _check_column_types(entry["name"], pre.table_.column_types_)
-            if getattr(pre.table_, "codes_", None):
-                raise OnnxExportError(f"Input {entry['name']!r} encodes ID codes {pre.table_.codes_[:5]} by their "
-                                      f"level counts and statistics, which have no ONNX form here: fit with "
-                                      f"input_options={{'high_cardinality_levels': None}} to export.")
     if len(predictor.manifest["outputs"]) != 1:
         raise OnnxExportError(f"The model has {len(predictor.manifest['outputs'])} heads; ONNX export takes one.")
     if getattr(predictor.codecs[0].encoder_, "multi_label_", False):
@@ -237,6 +233,8 @@ def onnx_feeds(predictor, x) -> dict[str, np.ndarray]:
         >>> import autodeep as ak
         >>> feeds = onnx_feeds(ak.load_model("credit_model"), df)  # doctest: +SKIP
     """
+    from autodeep.deploy.onnx_table import raw_columns
+
     raws = predictor._per_input(x, "x")
     feeds = {}
     for entry, pre, raw in zip(predictor.manifest["inputs"], predictor.preprocessors, raws):
@@ -244,10 +242,11 @@ def onnx_feeds(predictor, x) -> dict[str, np.ndarray]:
             key, (_, dtype) = next(iter(pre.specs()["features"].items()))
             feeds[entry["name"]] = np.asarray(pre.transform(raw)[key], dtype=dtype)
             continue
-        frame, table = pre._frame(raw, fitted=True), pre.table_
-        for name in table.numerical_columns_:
+        frame = pre._frame(raw, fitted=True)
+        numbers, strings = raw_columns(pre.table_)
+        for name in numbers:
             feeds[name] = _numbers(frame[name]).reshape(-1, 1)
-        for name in table.categorical_columns_:
+        for name in strings:
             feeds[name] = _category_strings(frame[name]).reshape(-1, 1)  # the names predict looks up
     return feeds
 

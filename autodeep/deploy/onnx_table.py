@@ -9,7 +9,11 @@ Built with ``onnx.helper`` node by node, and matching ``TabularPreprocessor.tran
   the standard normal quantile function (Acklam's rational approximation, relative error below 1.2e-9),
   clipped to +-5;
 - a categorical column (a ``string`` input ``(n, 1)``): ``LabelEncoder`` from the vocabulary to codes 1..K,
-  with every other string (unseen or rare in training) to 0, as ``predict`` maps them.
+  with every other string (unseen or rare in training) to 0, as ``predict`` maps them;
+- an ID code (``autodeep.data.category_stats``): its count and target statistics are ``LabelEncoder`` lookups of
+  its input in the stored levels (an unseen level: count 0, the prior), then numeric columns as above. A numerical
+  column that is a code keeps its one ``double`` input: its levels are looked up as numbers (a gap as the
+  training level of gaps), for the statistics and for its embedding's codes.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 from scipy.special import ndtr
 
-from autodeep.data.tabular import CLIP
+from autodeep.data.category_stats import statistic_names
+from autodeep.data.tabular import CLIP, MISSING
 
 # Acklam's coefficients for the inverse of the standard normal distribution function.
 _A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02,
@@ -143,23 +148,64 @@ def table_graph(table, prefix: str, numerical_out: str, categorical_out: str):
     ``numerical_out`` (float32 ``(n, F)``) and ``categorical_out`` (int32 ``(n, C)``) from them, for a fitted
     ``TabularPreprocessor`` ``table``."""
     g = GraphBuilder(prefix)
-    inputs, scores, flags = [], [], []
+    numbers, strings = raw_columns(table)
+    inputs = ([helper.make_tensor_value_info(name, TensorProto.DOUBLE, ["n", 1]) for name in numbers]
+              + [helper.make_tensor_value_info(name, TensorProto.STRING, ["n", 1]) for name in strings])
+    statistics = {}  # statistic column -> its double values
+    for state in table.statistics_:
+        statistics.update(_statistics(g, state, numeric=state["name"] in numbers))
+    scores, flags = [], []
     for name, median, quantiles in zip(table.numerical_columns_, table.medians_, table.quantiles_):
-        inputs.append(helper.make_tensor_value_info(name, TensorProto.DOUBLE, ["n", 1]))
-        score, flag = _numeric_column(g, name, median, np.asarray(quantiles, dtype="float64"))
+        score, flag = _numeric_column(g, statistics.get(name, name), median, np.asarray(quantiles, dtype="float64"))
         scores.append(score)
         if name in table.missing_indicator_columns_:
             flags.append((table.missing_indicator_columns_.index(name), flag))
     numerical = scores + [flag for _, flag in sorted(flags)]
-    codes = []
-    for name, vocabulary in zip(table.categorical_columns_, table.vocabularies_):
-        inputs.append(helper.make_tensor_value_info(name, TensorProto.STRING, ["n", 1]))
-        code = g.op("LabelEncoder", name, domain="ai.onnx.ml", keys_strings=list(vocabulary),
-                    values_int64s=list(range(1, len(vocabulary) + 1)), default_int64=0)
-        codes.append(g.op("Cast", code, to=TensorProto.INT32))
+    codes = [g.op("Cast", lookup(g, name, vocabulary, np.arange(1, len(vocabulary) + 1), 0, name in numbers),
+                  to=TensorProto.INT32)
+             for name, vocabulary in zip(table.categorical_columns_, table.vocabularies_)]
     _concat(g, numerical, numerical_out, TensorProto.FLOAT, inputs[0].name)
     _concat(g, codes, categorical_out, TensorProto.INT32, inputs[0].name)
     return inputs, g
+
+
+def raw_columns(table) -> tuple[list[str], list[str]]:
+    """``(numbers, strings)``: the raw columns a fitted ``TabularPreprocessor`` reads, as ``double`` and as
+    ``string`` inputs (a numerical column that is also an ID code is read once, as a number)."""
+    added = {name for state in table.statistics_ for name in statistic_names(state)}
+    numbers = [name for name in table.numerical_columns_ if name not in added]
+    strings = [name for name in table.categorical_columns_ if name not in numbers]
+    strings += [state["name"] for state in table.statistics_ if state["name"] not in numbers + strings]
+    return numbers, strings
+
+
+def _statistics(g: GraphBuilder, state: dict, numeric: bool) -> dict[str, str]:
+    """The statistic columns of one ID code's ``state`` (``statistics_values``), each a double ``(n, 1)``."""
+    names = statistic_names(state)
+    tables = []
+    if state["counts"]:
+        tables.append((np.asarray(state["counts"], dtype="float64"), 0.0))
+    if len(names) > len(tables):
+        targets = np.asarray(state["targets"], dtype="float64").reshape(len(state["levels"]), -1)
+        tables += [(targets[:, k], float(prior)) for k, prior in enumerate(state["prior"])]
+    return {name: lookup(g, state["name"], state["levels"], values, default, numeric)
+            for name, (values, default) in zip(names, tables)}
+
+
+def lookup(g: GraphBuilder, x: str, levels: list, values: np.ndarray, default, numeric: bool) -> str:
+    """``values[i]`` where input ``x`` is ``levels[i]`` (level names as ``_category_strings`` writes them),
+    ``default`` elsewhere; a ``numeric`` input is matched by value, and its gaps (NaN) take the value of the
+    level ``MISSING`` when there is one. Integer ``values`` give an int64 tensor, others a double one."""
+    values = np.asarray(values, dtype="int64" if np.issubdtype(np.asarray(values).dtype, np.integer) else "float64")
+    levels = np.asarray(levels, dtype=object)
+    keep = levels != MISSING if numeric else np.ones(len(levels), dtype=bool)
+    keys = levels[keep].astype("float64") if numeric else levels
+    found = g.op("LabelEncoder", x, domain="ai.onnx.ml", keys_tensor=numpy_helper.from_array(keys, "keys"),
+                 values_tensor=numpy_helper.from_array(values[keep], "values"),
+                 default_tensor=numpy_helper.from_array(np.array([default], dtype=values.dtype), "default"))
+    if keep.all():
+        return found
+    return g.op("Where", g.op("IsNaN", x), g.const(values[~keep][:1]), found)
 
 
 def _concat(g: GraphBuilder, parts: list[str], output: str, dtype: int, rows_from: str) -> None:
