@@ -19,6 +19,7 @@ Built with ``onnx.helper`` node by node, and matching ``TabularPreprocessor.tran
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from onnx import TensorProto, helper, numpy_helper
 from scipy.special import ndtr
 
@@ -194,18 +195,23 @@ def _statistics(g: GraphBuilder, state: dict, numeric: bool) -> dict[str, str]:
 
 def lookup(g: GraphBuilder, x: str, levels: list, values: np.ndarray, default, numeric: bool) -> str:
     """``values[i]`` where input ``x`` is ``levels[i]`` (level names as ``_category_strings`` writes them),
-    ``default`` elsewhere; a ``numeric`` input is matched by value, and its gaps (NaN) take the value of the
-    level ``MISSING`` when there is one. Integer ``values`` give an int64 tensor, others a double one."""
+    ``default`` elsewhere; a ``numeric`` input is matched by value (levels that name no number, which its
+    ``double`` input cannot hold, are left out), and its gaps (NaN) take the value of the level ``MISSING`` when
+    there is one. Integer ``values`` give an int64 tensor, others a double one."""
     values = np.asarray(values, dtype="int64" if np.issubdtype(np.asarray(values).dtype, np.integer) else "float64")
     levels = np.asarray(levels, dtype=object)
-    keep = levels != MISSING if numeric else np.ones(len(levels), dtype=bool)
-    keys = levels[keep].astype("float64") if numeric else levels
+    keys, rows = levels, np.arange(len(levels))
+    if numeric:
+        numbers = pd.to_numeric(pd.Series(levels), errors="coerce").to_numpy(dtype="float64")
+        keys, rows = np.unique(numbers[~np.isnan(numbers)], return_index=True)  # one value per key
+        rows = np.flatnonzero(~np.isnan(numbers))[rows]
     found = g.op("LabelEncoder", x, domain="ai.onnx.ml", keys_tensor=numpy_helper.from_array(keys, "keys"),
-                 values_tensor=numpy_helper.from_array(values[keep], "values"),
+                 values_tensor=numpy_helper.from_array(values[rows], "values"),
                  default_tensor=numpy_helper.from_array(np.array([default], dtype=values.dtype), "default"))
-    if keep.all():
+    gap = np.flatnonzero(levels == MISSING)
+    if not numeric or not len(gap):
         return found
-    return g.op("Where", g.op("IsNaN", x), g.const(values[~keep][:1]), found)
+    return g.op("Where", g.op("IsNaN", x), g.const(values[gap[:1]]), found)
 
 
 def _concat(g: GraphBuilder, parts: list[str], output: str, dtype: int, rows_from: str) -> None:
