@@ -226,15 +226,19 @@ def statistics_values(state: dict, strings: np.ndarray) -> dict[str, np.ndarray]
     """
     index = pd.Index(state["levels"], dtype=object).get_indexer(np.asarray(strings, dtype=str).astype(object))
     seen = index >= 0
-    names = statistic_names(state)
-    out = {}
-    if state["counts"]:
-        counts = np.zeros(len(index))
-        counts[seen] = np.asarray(state["counts"], dtype="float64")[index[seen]]
-        out[names.pop(0)] = counts
-    if names:
-        table = np.asarray(state["targets"], dtype="float64").reshape(len(state["levels"]), -1)
-        targets = np.tile(np.asarray(state["prior"], dtype="float64"), (len(index), 1))
-        targets[seen] = table[index[seen]]
-        out.update({name: targets[:, k] for k, name in enumerate(names)})
-    return out
+    return {name: np.where(seen, per_level[index], unseen) for name, per_level, unseen in statistic_tables(state)}
+
+
+def statistic_tables(state: dict) -> list[tuple[str, np.ndarray, float]]:
+    """Each statistic column of ``state`` (``statistic_names``): its name, its value per level (in the order of
+    ``state["levels"]``) and the value of a level never seen in training (count 0, the target's prior).
+
+    Example:
+        >>> state = {"name": "id", "levels": ["a", "b"], "counts": [3, 1], "targets": [[0.9], [0.2]], "prior": [0.5]}
+        >>> [(name, per_level.tolist(), unseen) for name, per_level, unseen in statistic_tables(state)]
+        [('id#count', [3.0, 1.0], 0.0), ('id#target', [0.9, 0.2], 0.5)]
+    """
+    tables = [(np.asarray(state["counts"], dtype="float64"), 0.0)] if state["counts"] else []
+    targets = np.asarray(state["targets"], dtype="float64").reshape(len(state["levels"]), -1)
+    tables += [(targets[:, k], float(prior)) for k, prior in enumerate(state["prior"])]
+    return [(name, per_level, unseen) for name, (per_level, unseen) in zip(statistic_names(state), tables)]

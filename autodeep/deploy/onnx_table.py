@@ -23,7 +23,7 @@ import pandas as pd
 from onnx import TensorProto, helper, numpy_helper
 from scipy.special import ndtr
 
-from autodeep.data.category_stats import statistic_names
+from autodeep.data.category_stats import statistic_names, statistic_tables
 from autodeep.data.tabular import CLIP, MISSING
 
 # Acklam's coefficients for the inverse of the standard normal distribution function.
@@ -182,15 +182,8 @@ def raw_columns(table) -> tuple[list[str], list[str]]:
 
 def _statistics(g: GraphBuilder, state: dict, numeric: bool) -> dict[str, str]:
     """The statistic columns of one ID code's ``state`` (``statistics_values``), each a double ``(n, 1)``."""
-    names = statistic_names(state)
-    tables = []
-    if state["counts"]:
-        tables.append((np.asarray(state["counts"], dtype="float64"), 0.0))
-    if len(names) > len(tables):
-        targets = np.asarray(state["targets"], dtype="float64").reshape(len(state["levels"]), -1)
-        tables += [(targets[:, k], float(prior)) for k, prior in enumerate(state["prior"])]
-    return {name: lookup(g, state["name"], state["levels"], values, default, numeric)
-            for name, (values, default) in zip(names, tables)}
+    return {name: lookup(g, state["name"], state["levels"], per_level, unseen, numeric)
+            for name, per_level, unseen in statistic_tables(state)}
 
 
 def lookup(g: GraphBuilder, x: str, levels: list, values: np.ndarray, default, numeric: bool) -> str:
