@@ -224,21 +224,25 @@ def select(manifest: pd.DataFrame, args) -> pd.DataFrame:
     return m.iloc[m["task"].map(TASKS.index).argsort(kind="stable")]
 
 
-def previous_rows(csv_path, time_limit: float, systems, commit: str, baseline_commit: str = "") -> list[dict]:
+def previous_rows(csv_path, time_limit: float, systems, commit: str, baseline_commit: str = "",
+                  runs=None) -> list[dict]:
     """The successful rows of an earlier run of the same report (for --resume); exits on another time limit.
 
-    Rows of the ``systems`` that run now are kept only when they are still current: autodeep's (and autodeep_f1's)
-    when they ran the autodeep/ code of ``commit``, the one checked out now (autodeep_baseline's: that of
-    ``baseline_commit``), a peer's when they ran the version of its package installed now (rows without a
-    version, from before the column, are kept); stale rows are rerun, so a resumed table never mixes two versions
-    of a system. Rows of systems that do not run now are kept as they are."""
+    Rows of the ``systems`` that run now, on the ``(dataset, seed)`` pairs in ``runs`` (all when ``None``), are
+    kept only when they are still current: autodeep's (and autodeep_f1's) when they ran the autodeep/ code of
+    ``commit``, the one checked out now (autodeep_baseline's: that of ``baseline_commit``), a peer's when they ran
+    the version of its package installed now (rows without a version, from before the column, are kept); stale
+    rows are rerun, so each run of a resumed table is one system's current code. Rows of systems, datasets or
+    seeds that do not run now are kept as they are (the header's provenance line counts each commit's rows)."""
     if not csv_path.is_file():
         return []
     df = pd.read_csv(csv_path)
     df = df[df["error"].isna()].astype(object).where(lambda d: d.notna(), None)
     stale = pd.Series(False, index=df.index)
+    rerun = pd.Series(True, index=df.index) if runs is None else pd.Series(
+        [(d, int(s)) in runs for d, s in zip(df["dataset"], df["seed"])], index=df.index, dtype=bool)
     for system in systems:
-        mine = df["system"] == system
+        mine = (df["system"] == system) & rerun
         if system.startswith("autodeep"):
             code = baseline_commit if system == BASELINE else commit
             commits = df.get("commit", pd.Series(None, index=df.index))
@@ -301,7 +305,8 @@ def main(argv=None) -> None:
     args.commit = C.git_commit()
     args.baseline_commit = C.git_commit(args.baseline) if args.baseline else None
     csv_path = Path(args.out).with_suffix(".csv")
-    rows = previous_rows(csv_path, args.time_limit, args.systems, args.commit, args.baseline_commit) \
+    runs = {(name, seed) for name in entries.index for seed in args.seeds}
+    rows = previous_rows(csv_path, args.time_limit, args.systems, args.commit, args.baseline_commit, runs) \
         if args.resume else []
     done = {(r["dataset"], int(r["seed"]), r["system"]) for r in rows}
 

@@ -51,6 +51,20 @@ def test_resume_reruns_a_peers_rows_of_another_package_version_only(monkeypatch,
     assert len(tabular.previous_rows(csv, 60.0, ["flaml"], "")) == 3  # lightgbm does not run: its rows stay
 
 
+def test_resume_keeps_stale_rows_of_datasets_and_seeds_that_do_not_run_now(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import tabular
+
+    csv = tmp_path / "report.csv"
+    row = {"task": "binary", "rows": 60, "system": "autodeep", "auc": 0.7, "error": None, "time_limit": 60.0,
+           "commit": "0000000"}  # code not checked out here: stale wherever autodeep runs again
+    pd.DataFrame([row | {"dataset": "toy", "seed": 0}, row | {"dataset": "toy", "seed": 1},
+                  row | {"dataset": "other", "seed": 0}]).to_csv(csv, index=False)
+    kept = tabular.previous_rows(csv, 60.0, ["autodeep"], tabular.C.git_commit(), runs={("toy", 0)})
+    assert sorted((r["dataset"], r["seed"]) for r in kept) == [("other", 0), ("toy", 1)]
+    assert tabular.previous_rows(csv, 60.0, ["autodeep"], tabular.C.git_commit()) == []  # every pair runs
+
+
 def test_summary_gives_each_half_and_each_systems_worst_gap_to_the_best(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     import tabular
