@@ -230,6 +230,16 @@ def test_a_table_with_id_codes_exports_and_matches_predict_proba(tmp_path):
     assert list(label) == list(clf.predict(held_out))
 
 
+def test_a_numerical_id_code_beyond_two_to_the_53_is_refused_naming_the_column(tmp_path):
+    """int64 IDs that no double holds exactly could read as one another in the graph: the export refuses."""
+    x, y = _coded_table(2500)
+    x["day"] = 2**60 + 1000 * x["day"].fillna(-1).astype("int64") + 1  # doubles are 256 apart up there
+    clf = ak.StructuredDataClassifier(directory=tmp_path, **FAST).fit(x, y)
+    assert "day" in clf.predictor_.preprocessors[0].table_.codes_
+    with pytest.raises(OnnxExportError, match=r"Column 'day' of input .* integers beyond 2\*\*53.*astype\(str\)"):
+        clf.export_onnx(tmp_path / "ids.onnx")
+
+
 def test_regression_graph_values_equal_predict(tmp_path):
     from sklearn.datasets import load_diabetes
 

@@ -48,6 +48,7 @@ def check_exportable(predictor) -> None:
                                   f"ONNX: only tables, numeric arrays and image arrays can.")
         if cls == "TablePreprocessor":
             _check_column_types(entry["name"], pre.table_.column_types_)
+            _check_numerical_codes(entry["name"], pre.table_)
     if len(predictor.manifest["outputs"]) != 1:
         raise OnnxExportError(f"The model has {len(predictor.manifest['outputs'])} heads; ONNX export takes one.")
     if getattr(predictor.codecs[0].encoder_, "multi_label_", False):
@@ -62,6 +63,32 @@ def _check_column_types(name: str, column_types: dict) -> None:
     if other:
         raise OnnxExportError(f"Column {other[0][0]!r} of input {name!r} is a {other[0][1]} column, which cannot be "
                               f"exported to ONNX (numeric and categorical columns can): drop it before fit to export.")
+
+
+def _check_numerical_codes(name: str, table) -> None:
+    """A numerical column that is an ID code is an ONNX ``double`` input: its integer levels must be doubles
+    exactly (as all integers up to 2**53 are), or an ID could read as another in the graph."""
+    from autodeep.deploy.onnx_table import raw_columns
+
+    numbers = raw_columns(table)[0]
+    levels = {state["name"]: state["levels"] for state in table.statistics_}
+    levels.update(zip(table.categorical_columns_, table.vocabularies_))
+    for column in (c for c in numbers if c in levels):
+        inexact = [level for level in levels[column] if not _double_exactly(level)]
+        if inexact:
+            raise OnnxExportError(f"Column {column!r} of input {name!r} is an ID code whose values, such as "
+                                  f"{inexact[0]}, are integers beyond 2**53, which an ONNX double input cannot hold "
+                                  f"exactly: pass the column as strings (df[{column!r}].astype(str)) before fit to "
+                                  f"export.")
+
+
+def _double_exactly(level: str) -> bool:
+    """Whether ``level`` names no integer, or one that a double holds exactly."""
+    try:
+        number = int(level)
+    except ValueError:
+        return True
+    return float(number) == number
 
 
 def network_onnx(predictor):
