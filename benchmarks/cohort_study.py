@@ -1,0 +1,236 @@
+"""Trials trained together (issue 22, item 3): k candidates of one shape as one vmapped JAX program.
+
+    python benchmarks/cohort_study.py --datasets credit-g kc1 phoneme   # writes benchmarks/results/cohort_study.md
+
+Per dataset: the benchmark's 80/20 split (seed 0), the training part split again 80/20 into fit and validation
+rows as the search does, and autodeep's ``TabularPreprocessor`` fit on the fit rows. The k candidates are the
+default table network (periodic numeric embeddings, categorical embeddings, 2 x 256 ReLU with dropout 0.1, a
+sigmoid output, AdamW with weight decay 1e-4, the trainer's batch size) and differ in what one vmapped program can
+hold apart: the initial weights (a seed each), the learning rate (an optimizer variable) and the periodic
+embedding's frequency scale (read only when the weights are initialised). Both ways train them as the trainer
+does: early stopping on the validation loss (patience 10, best weights kept) and the learning rate times 0.3
+after 4 epochs without improvement.
+
+- ``sequential``: one Keras model per candidate, built, compiled and trained by ``model.fit`` one after the
+  other, as the search trains trials today;
+- ``cohort``: the candidates' weights and optimizer states stacked on a leading axis and trained by one
+  ``jax.vmap`` of the training step on the same batches, an epoch's full batches in one ``jax.lax.scan`` (one
+  dispatch instead of one per step) and the last partial batch in a second call; each member is early-stopped on its own validation loss
+  (its best weights kept) and the run ends when every member has stopped;
+- ``scanned``: each candidate alone through the cohort's loop, one after the other: what the scan over an epoch
+  gains without training candidates together.
+
+JAX's compilation cache on disk is off, so every new program compiles, as a trial of a new shape does. Reported:
+wall seconds (building and compiling included), candidates per minute, and the members' validation and test AUC,
+so that the cohort is seen to train the same candidates as well, not cheaper ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ["KERAS_BACKEND"] = "jax"
+os.environ["JAX_ENABLE_COMPILATION_CACHE"] = "false"
+
+import numpy as np
+
+import _common as C
+
+LEARNING_RATES = (1e-3, 3e-3, 3e-4, 1e-4)  # the search space's choices
+FREQUENCY_SCALES = (0.3, 0.03, 0.1, 1.0, 3.0)
+PATIENCE, PLATEAU, FACTOR, MIN_LR, MAX_EPOCHS = 10, 4, 0.3, 1e-6, 300
+
+
+def candidates(k: int) -> list[dict]:
+    """``k`` candidates: a seed each, learning rates and frequency scales taken in turn from the search's choices.
+
+    >>> [c["learning_rate"] for c in candidates(5)]
+    [0.001, 0.003, 0.0003, 0.0001, 0.001]
+    """
+    return [{"seed": i, "learning_rate": LEARNING_RATES[i % len(LEARNING_RATES)],
+             "frequency_scale": FREQUENCY_SCALES[i % len(FREQUENCY_SCALES)]} for i in range(k)]
+
+
+def build(candidate: dict, n_numerical: int, cardinalities: list[int]):
+    """The default table network of ``candidate``, compiled as a trial's."""
+    import keras
+
+    from autodeep.blocks.layers import CategoricalEmbedding, PeriodicEmbedding
+
+    keras.utils.set_random_seed(candidate["seed"])
+    numerical = keras.Input((n_numerical,))
+    categorical = keras.Input((len(cardinalities),), dtype="int32")
+    parts = [PeriodicEmbedding(48, candidate["frequency_scale"], 16)(numerical)]
+    if cardinalities:
+        parts.append(CategoricalEmbedding(cardinalities, 8)(categorical))
+    h = keras.layers.Concatenate()(parts) if len(parts) > 1 else parts[0]
+    for _ in range(2):
+        h = keras.layers.Dropout(0.1)(keras.layers.Dense(256, activation="relu")(h))
+    model = keras.Model([numerical, categorical], keras.layers.Dense(1, activation="sigmoid")(h))
+    model.compile(keras.optimizers.AdamW(candidate["learning_rate"], weight_decay=1e-4), "binary_crossentropy")
+    return model
+
+
+def sequential(cands, data, batch_size: int) -> tuple[list[np.ndarray], list[int]]:
+    """Each candidate trained by ``model.fit``; returns the validation and test predictions, and the epochs run."""
+    import keras
+
+    (x_fit, y_fit), (x_val, y_val), (x_test, _), cards = data
+    predictions, epochs = [], []
+    for candidate in cands:
+        model = build(candidate, x_fit[0].shape[1], cards)
+        history = model.fit(x_fit, y_fit, validation_data=(x_val, y_val), epochs=MAX_EPOCHS, batch_size=batch_size,
+                            verbose=0, callbacks=[
+                                keras.callbacks.ReduceLROnPlateau(factor=FACTOR, patience=PLATEAU, min_lr=MIN_LR),
+                                keras.callbacks.EarlyStopping(patience=PATIENCE, restore_best_weights=True)])
+        predictions.append([model.predict(x, verbose=0, batch_size=1024)[:, 0] for x in (x_val, x_test)])
+        epochs.append(len(history.history["loss"]))
+    return predictions, epochs
+
+
+def cohort(cands, data, batch_size: int, seed: int = 0) -> tuple[list[np.ndarray], list[int]]:
+    """The candidates as members of one vmapped program; returns what ``sequential`` does."""
+    import jax
+    import jax.numpy as jnp
+    import keras
+
+    (x_fit, y_fit), (x_val, y_val), (x_test, _), cards = data
+    models = [build(c, x_fit[0].shape[1], cards) for c in cands]
+    template, optimizer = models[0], models[0].optimizer
+    optimizer.build(template.trainable_variables)
+    rate = next(i for i, v in enumerate(optimizer.variables) if v.name == "learning_rate")
+
+    def stacked(lists):
+        return [jnp.stack(values) for values in zip(*lists)]
+
+    tv = stacked([[v.value for v in m.trainable_variables] for m in models])
+    ntv = stacked([[v.value for v in m.non_trainable_variables] for m in models])
+    ov = [v.value for v in optimizer.variables]
+    ov = [jnp.stack([jnp.asarray(c["learning_rate"], v.dtype) for c in cands]) if i == rate
+          else jnp.stack([v] * len(cands)) for i, v in enumerate(ov)]
+
+    def member_step(tv, ntv, ov, x, y):
+        def loss(tv, ntv):
+            out, ntv = template.stateless_call(tv, ntv, x, training=True)
+            return jnp.mean(keras.losses.binary_crossentropy(y[:, None], out)), ntv
+
+        (_, ntv), grads = jax.value_and_grad(loss, has_aux=True)(tv, ntv)
+        tv, ov = optimizer.stateless_apply(ov, grads, tv)
+        return tv, ntv, ov
+
+    def member_predict(tv, ntv, x):
+        return template.stateless_call(tv, ntv, x, training=False)[0][:, 0]
+
+    members_step = jax.vmap(member_step, in_axes=(0, 0, 0, None, None))
+
+    @jax.jit
+    def run_batches(tv, ntv, ov, x, y, batches):  # one dispatch for many steps: batches is (steps, batch_size)
+        def body(state, rows):
+            return members_step(*state, [a[rows] for a in x], y[rows]), None
+
+        return jax.lax.scan(body, (tv, ntv, ov), batches)[0]
+
+    predict = jax.jit(jax.vmap(member_predict, in_axes=(0, 0, None)))
+    k, n = len(cands), len(y_fit)
+    x_device, y_device = [jnp.asarray(a) for a in x_fit], jnp.asarray(y_fit)
+    full = n // batch_size * batch_size
+    best = {"loss": np.full(k, np.inf), "tv": tv, "ntv": ntv}
+    since_best, since_plateau, epochs = np.zeros(k, int), np.zeros(k, int), np.zeros(k, int)
+    order = np.random.default_rng(seed)
+    for _ in range(MAX_EPOCHS):
+        perm = order.permutation(n)
+        for batches in (perm[:full].reshape(-1, batch_size), perm[full:][None]):  # full batches, then the rest
+            if batches.size:
+                tv, ntv, ov = run_batches(tv, ntv, ov, x_device, y_device, batches)
+        p = np.clip(np.asarray(predict(tv, ntv, x_val), dtype="float64"), 1e-7, 1 - 1e-7)
+        val_loss = -np.mean(y_val * np.log(p) + (1 - y_val) * np.log(1 - p), axis=1)
+        running = since_best < PATIENCE
+        epochs += running
+        improved = running & (val_loss < best["loss"])
+        best["loss"] = np.where(improved, val_loss, best["loss"])
+        keep = jnp.asarray(improved)
+        for key, now in (("tv", tv), ("ntv", ntv)):
+            best[key] = [jnp.where(keep.reshape((-1,) + (1,) * (a.ndim - 1)), a, b) for a, b in zip(now, best[key])]
+        since_best = np.where(improved, 0, since_best + 1)
+        since_plateau = np.where(improved, 0, since_plateau + 1)
+        reduce = since_plateau >= PLATEAU
+        if reduce.any():
+            ov[rate] = jnp.asarray(np.where(reduce, np.maximum(np.asarray(ov[rate]) * FACTOR, MIN_LR), ov[rate]),
+                                   ov[rate].dtype)
+            since_plateau = np.where(reduce, 0, since_plateau)
+        if not (since_best < PATIENCE).any():
+            break
+    outputs = [np.asarray(predict(best["tv"], best["ntv"], x)) for x in (x_val, x_test)]
+    return [[outputs[0][i], outputs[1][i]] for i in range(k)], epochs.tolist()
+
+
+def scanned(cands, data, batch_size: int) -> tuple[list[np.ndarray], list[int]]:
+    """Each candidate alone through ``cohort``'s loop, one after the other (what the scan gains without vmap)."""
+    runs = [cohort([candidate], data, batch_size) for candidate in cands]
+    return [p for predictions, _ in runs for p in predictions], [e for _, epochs in runs for e in epochs]
+
+
+def prepare(x, y, seed: int):
+    """Fit, validation and test arrays as the search sees them, and the categorical cardinalities."""
+    from sklearn.model_selection import train_test_split
+
+    from autodeep.data import TabularPreprocessor
+
+    x_train, x_test, y_train, y_test = C.split(x, y, seed)
+    positive = np.unique(y_train)[1]
+    y_train = (np.asarray(y_train) == positive).astype("float32")
+    y_test = (np.asarray(y_test) == positive).astype("float32")
+    fit, val = train_test_split(np.arange(len(x_train)), test_size=0.2, stratify=y_train, random_state=seed)
+    pre = TabularPreprocessor().fit(x_train.iloc[fit])
+    arrays = [pre.transform(f) for f in (x_train.iloc[fit], x_train.iloc[val], x_test)]
+    parts = [[a["numerical"], a["categorical"]] for a in arrays]
+    return (parts[0], y_train[fit]), (parts[1], y_train[val]), (parts[2], y_test), list(pre.cardinalities_)
+
+
+def measure(name: str, mode: str, data, k: int) -> dict:
+    from sklearn.metrics import roc_auc_score
+
+    from autodeep.train.trainer import default_batch_size
+
+    batch_size = default_batch_size(len(data[0][1]))
+    started = time.time()
+    predictions, epochs = MODES[mode](candidates(k), data, batch_size)
+    seconds = time.time() - started
+    val = [roc_auc_score(data[1][1], p[0]) for p in predictions]
+    test = [roc_auc_score(data[2][1], p[1]) for p in predictions]
+    return {"dataset": name, "mode": mode, "k": k, "batch_size": batch_size, "seconds": seconds,
+            "candidates_per_minute": 60 * k / seconds, "mean_epochs": float(np.mean(epochs)),
+            "val_auc_mean": float(np.mean(val)), "val_auc_best": float(np.max(val)),
+            "test_auc_of_best_val": float(test[int(np.argmax(val))]), "test_auc_mean": float(np.mean(test))}
+
+
+MODES = {"sequential": sequential, "scanned": scanned, "cohort": cohort}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["credit-g", "kc1", "phoneme"])
+    parser.add_argument("--k", type=int, default=8, help="candidates trained together")
+    parser.add_argument("--seed", type=int, default=0)
+    C.add_io_arguments(parser, "cohort_study")
+    args = parser.parse_args(argv)
+    args.out = C.result_path(args)
+    root = C.data_dir(args.data_dir)
+    C.import_autodeep()
+    rows = []
+    for name in args.datasets:
+        data = prepare(*C.load_table(root, C.load_manifest(root).loc[name]), args.seed)
+        for mode in MODES:  # each builds its own programs: none is shared between modes or candidates
+            rows.append(measure(name, mode, data, args.k))
+            print(rows[-1], flush=True)
+    report = (C.header("Trials trained together: k candidates as one vmapped JAX program", ("keras", "jax"))
+              + f"- seed {args.seed}; {args.k} candidates per dataset; JAX's compilation cache off\n\n"
+              + C.md_table(rows, list(rows[0])))
+    C.write_report(args.out, report, rows)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
