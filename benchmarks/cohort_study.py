@@ -9,7 +9,7 @@ sigmoid output, AdamW with weight decay 1e-4, the trainer's batch size) and diff
 hold apart: the initial weights (a seed each), the learning rate (an optimizer variable) and the periodic
 embedding's frequency scale (read only when the weights are initialised). Both ways train them as the trainer
 does: early stopping on the validation loss (patience 10, best weights kept) and the learning rate times 0.3
-after 4 epochs without improvement.
+after 4 epochs without an improvement of 1e-4 (Keras' ``ReduceLROnPlateau``).
 
 - ``sequential``: one Keras model per candidate, built, compiled and trained by ``model.fit`` one after the
   other, as the search trains trials today;
@@ -40,7 +40,7 @@ import _common as C
 
 LEARNING_RATES = (1e-3, 3e-3, 3e-4, 1e-4)  # the search space's choices
 FREQUENCY_SCALES = (0.3, 0.03, 0.1, 1.0, 3.0)
-PATIENCE, PLATEAU, FACTOR, MIN_LR, MAX_EPOCHS = 10, 4, 0.3, 1e-6, 300
+PATIENCE, PLATEAU, PLATEAU_DELTA, FACTOR, MIN_LR, MAX_EPOCHS = 10, 4, 1e-4, 0.3, 1e-6, 300  # Keras' defaults
 
 
 def candidates(k: int) -> list[dict]:
@@ -137,6 +137,7 @@ def cohort(cands, data, batch_size: int, seed: int = 0) -> tuple[list[np.ndarray
     x_device, y_device = [jnp.asarray(a) for a in x_fit], jnp.asarray(y_fit)
     full = n // batch_size * batch_size
     best = {"loss": np.full(k, np.inf), "tv": tv, "ntv": ntv}
+    plateau_best = np.full(k, np.inf)  # ReduceLROnPlateau's own best: improving by less than PLATEAU_DELTA is a plateau
     since_best, since_plateau, epochs = np.zeros(k, int), np.zeros(k, int), np.zeros(k, int)
     order = np.random.default_rng(seed)
     for _ in range(MAX_EPOCHS):
@@ -154,7 +155,9 @@ def cohort(cands, data, batch_size: int, seed: int = 0) -> tuple[list[np.ndarray
         for key, now in (("tv", tv), ("ntv", ntv)):
             best[key] = [jnp.where(keep.reshape((-1,) + (1,) * (a.ndim - 1)), a, b) for a, b in zip(now, best[key])]
         since_best = np.where(improved, 0, since_best + 1)
-        since_plateau = np.where(improved, 0, since_plateau + 1)
+        better = running & (val_loss < plateau_best - PLATEAU_DELTA)
+        plateau_best = np.where(better, val_loss, plateau_best)
+        since_plateau = np.where(better, 0, since_plateau + 1)
         reduce = since_plateau >= PLATEAU
         if reduce.any():
             ov[rate] = jnp.asarray(np.where(reduce, np.maximum(np.asarray(ov[rate]) * FACTOR, MIN_LR), ov[rate]),
