@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
@@ -87,6 +88,22 @@ def load_table(root: Path, entry: pd.Series, max_rows: int | None = None,
 def split(x, y, seed: int, test_size: float = 0.2, stratify: bool = True):
     """Seeded (stratified) train/test split: returns x_train, x_test, y_train, y_test."""
     return train_test_split(x, y, test_size=test_size, stratify=y if stratify else None, random_state=seed)
+
+
+def binary_study_split(x, y, seed: int):
+    """A binary table as single-model studies see it: ``split``'s training part split again 80/20 (stratified)
+    into fit and validation rows, as the search does. Returns ``(frames, labels, preprocessor)``: the fit,
+    validation and test rows, their labels as 0/1 float32 (1: the larger class name), and autodeep's
+    ``TabularPreprocessor`` fit on the fit rows."""
+    from autodeep.data import TabularPreprocessor
+
+    x_train, x_test, y_train, y_test = split(x, y, seed)
+    positive = np.unique(y_train)[1]
+    y_train = (np.asarray(y_train) == positive).astype("float32")
+    y_test = (np.asarray(y_test) == positive).astype("float32")
+    fit, val = train_test_split(np.arange(len(x_train)), test_size=0.2, stratify=y_train, random_state=seed)
+    frames = (x_train.iloc[fit], x_train.iloc[val], x_test)
+    return frames, (y_train[fit], y_train[val], y_test), TabularPreprocessor().fit(frames[0])
 
 
 class Timer:

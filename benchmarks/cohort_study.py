@@ -177,19 +177,9 @@ def scanned(cands, data, batch_size: int) -> tuple[list[np.ndarray], list[int]]:
 
 def prepare(x, y, seed: int):
     """Fit, validation and test arrays as the search sees them, and the categorical cardinalities."""
-    from sklearn.model_selection import train_test_split
-
-    from autodeep.data import TabularPreprocessor
-
-    x_train, x_test, y_train, y_test = C.split(x, y, seed)
-    positive = np.unique(y_train)[1]
-    y_train = (np.asarray(y_train) == positive).astype("float32")
-    y_test = (np.asarray(y_test) == positive).astype("float32")
-    fit, val = train_test_split(np.arange(len(x_train)), test_size=0.2, stratify=y_train, random_state=seed)
-    pre = TabularPreprocessor().fit(x_train.iloc[fit])
-    arrays = [pre.transform(f) for f in (x_train.iloc[fit], x_train.iloc[val], x_test)]
-    parts = [[a["numerical"], a["categorical"]] for a in arrays]
-    return (parts[0], y_train[fit]), (parts[1], y_train[val]), (parts[2], y_test), list(pre.cardinalities_)
+    frames, labels, pre = C.binary_study_split(x, y, seed)
+    parts = [[a["numerical"], a["categorical"]] for a in map(pre.transform, frames)]
+    return (parts[0], labels[0]), (parts[1], labels[1]), (parts[2], labels[2]), list(pre.cardinalities_)
 
 
 def measure(name: str, mode: str, data, k: int) -> dict:

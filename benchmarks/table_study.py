@@ -27,6 +27,7 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import numpy as np
+import pandas as pd
 
 import _common as C
 
@@ -97,34 +98,25 @@ def study(x, y, seed, inits):
     from sklearn.ensemble import ExtraTreesClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import train_test_split
     from sklearn.neighbors import KNeighborsClassifier
 
-    from autodeep.data import TabularPreprocessor
-
-    x_train, x_test, y_train, y_test = C.split(x, y, seed)
-    positive = np.unique(y_train)[1]
-    y_train = (np.asarray(y_train) == positive).astype("float32")
-    y_test = (np.asarray(y_test) == positive).astype("float32")
-    fit, val = train_test_split(np.arange(len(x_train)), test_size=0.2, stratify=y_train, random_state=seed)
-    pre = TabularPreprocessor().fit(x_train.iloc[fit])
-    frames = (x_train.iloc[fit], x_train.iloc[val], x_test)
+    frames, (y_fit, y_val, y_test), pre = C.binary_study_split(x, y, seed)
     encoded = [pre.transform(f) for f in frames]
     numeric = [e["numerical"] for e in encoded]
     categorical = [e["categorical"] for e in encoded]
     row = {}
     for variant in VARIANTS:
-        num = knn_rates(numeric[0], y_train[fit], numeric[1:], seed=seed) if variant == "mlp_knn" else numeric
+        num = knn_rates(numeric[0], y_fit, numeric[1:], seed=seed) if variant == "mlp_knn" else numeric
         arrays = ([[n, c] for n, c in zip(num, categorical)], list(pre.cardinalities_))
-        row[variant] = float(np.mean([roc_auc_score(y_test, fit_predict(variant, arrays, y_train[fit], y_train[val],
+        row[variant] = float(np.mean([roc_auc_score(y_test, fit_predict(variant, arrays, y_fit, y_val,
                                                                          init)) for init in range(inits)]))
     dense = [np.hstack([n, c]) for n, c in zip(numeric, categorical)]
-    x_all, y_all = np.vstack(dense[:2]), np.concatenate([y_train[fit], y_train[val]])
+    x_all, y_all = np.vstack(dense[:2]), np.concatenate([y_fit, y_val])
     for name, model in (("extra_trees", ExtraTreesClassifier(500, n_jobs=-1, random_state=seed)),
                         ("knn_25", KNeighborsClassifier(25)), ("logistic", LogisticRegression(max_iter=2000))):
         row[name] = float(roc_auc_score(y_test, model.fit(x_all, y_all).predict_proba(dense[2])[:, 1]))
-    seen = set(map(tuple, x_train.astype(str).values))
-    row["test_rows_duplicated_in_train"] = float(np.mean([tuple(r) in seen for r in x_test.astype(str).values]))
+    seen = set(map(tuple, pd.concat(frames[:2]).astype(str).values))
+    row["test_rows_duplicated_in_train"] = float(np.mean([tuple(r) in seen for r in frames[2].astype(str).values]))
     return row
 
 
