@@ -6,3 +6,6 @@ import importlib.util
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch" if importlib.util.find_spec("torch") else "jax")
+
+# The cohort trainer runs on JAX only: its doctests run there (tests/test_cohort.py starts them on JAX).
+collect_ignore = [] if os.environ["KERAS_BACKEND"] == "jax" else ["autodeep/train/cohort.py"]

@@ -27,6 +27,8 @@ class PeriodicEmbedding(keras.layers.Layer):
         (2, 12)
     """
 
+    INIT_ONLY = ("sigma",)  # config read only when the weights are initialised (autodeep.train.cohort)
+
     def __init__(self, n_frequencies: int = 16, sigma: float = 0.1, embedding_dim: int = 16, **kwargs):
         super().__init__(**kwargs)
         self.n_frequencies = n_frequencies

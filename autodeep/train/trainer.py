@@ -31,6 +31,32 @@ class TrainResult:
     history: dict[str, list[float]]
     seconds: float
     stopped: str             # "completed" | "early_stopping" | "deadline" | "pruned"
+    validation_predictions: Any = None  # the validation outputs of the best epoch, when the fit computed them
+
+
+# On a plateau of the validation objective the learning rate is cut (Keras' ReduceLROnPlateau counts an
+# improvement under PLATEAU_DELTA as none), before early stopping gives up (helps MLPs settle).
+PLATEAU_FACTOR, PLATEAU_DELTA, MIN_LEARNING_RATE = 0.3, 1e-4, 1e-6
+
+
+def default_patience(n_rows: int) -> int:
+    """Early-stopping patience when none is given: it shrinks gently as the data grows.
+
+    Example:
+        >>> default_patience(1_000), default_patience(50_000)
+        (10, 5)
+    """
+    return 10 if n_rows < 20_000 else 5
+
+
+def plateau_patience(patience: int) -> int:
+    """Epochs without improvement before the learning rate is cut, for early-stopping ``patience``.
+
+    Example:
+        >>> plateau_patience(10), plateau_patience(3)
+        (4, 2)
+    """
+    return max(2, patience // 2 - 1)
 
 
 def default_batch_size(n_rows: int) -> int:
@@ -84,10 +110,9 @@ def _callbacks(objective, direction, patience, deadline, reporter, state):
 
     callbacks = [Watch()]
     if patience is not None:
-        # Halve-and-more the step size on a plateau before early stopping gives up (helps MLPs settle).
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
-            monitor=objective, mode="min" if direction == "minimize" else "max", factor=0.3,
-            patience=max(2, patience // 2 - 1), min_lr=1e-6))
+            monitor=objective, mode="min" if direction == "minimize" else "max", factor=PLATEAU_FACTOR,
+            patience=plateau_patience(patience), min_delta=PLATEAU_DELTA, min_lr=MIN_LEARNING_RATE))
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor=objective, mode="min" if direction == "minimize" else "max", patience=patience,
             restore_best_weights=True, start_from_epoch=0))
@@ -123,7 +148,7 @@ def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batc
         objective = objective.removeprefix("val_")
     max_epochs = epochs if epochs is not None else 1000
     if patience is None and epochs is None and validation_data is not None:
-        patience = 10 if rows < 20_000 else 5
+        patience = default_patience(rows)
     state = {"stopped": "completed"}
     all_callbacks = _callbacks(objective, direction, patience, deadline, reporter, state) + list(callbacks or [])
     t0 = time.time()

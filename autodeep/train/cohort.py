@@ -1,0 +1,327 @@
+"""Trainer for a cohort: several candidates of one network trained together as one compiled JAX program.
+
+Candidates whose models differ only in their initial weights and learning rate (the same layers, shapes and
+settings) have their variables and optimizer states stacked on a leading axis; one ``jax.vmap`` of Keras'
+stateless training step trains them all on the same batches, an epoch's full batches in one ``jax.lax.scan``.
+A trial then costs no compile of its own: ``benchmarks/cohort_study.py`` measured eight candidates trained
+together in 2.9x less time on credit-g than one ``model.fit`` after another (1.4x on kc1, 1.3x on phoneme),
+with the same validation AUCs.
+
+Each member is trained as ``fit_model`` trains one model with early stopping on the validation loss: its own
+patience, its own learning rate cut on a plateau (``trainer.PLATEAU_FACTOR``), its best weights kept and written
+back into its Keras model.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from autodeep.backend import use_compilation_cache
+from autodeep.train.batches import n_rows
+from autodeep.train.trainer import (
+    MIN_LEARNING_RATE,
+    PLATEAU_DELTA,
+    PLATEAU_FACTOR,
+    TrainResult,
+    default_batch_size,
+    default_patience,
+    plateau_patience,
+)
+
+VALIDATION_CHUNK = 1024  # validation rows per evaluation call, as prediction uses
+
+
+def cohort_mismatch(models) -> str | None:
+    """Why ``models`` cannot be trained as one cohort, or ``None`` when they can: they need the JAX backend,
+    the same variables (shapes and dtypes), the same layer settings apart from those only read when weights
+    are initialised (a layer's ``INIT_ONLY`` config keys and its initializers), the same loss and the same
+    optimizer apart from the learning rate.
+
+    Example:
+        >>> import autodeep, keras
+        >>> def model(units, learning_rate):
+        ...     m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(units)])
+        ...     m.compile(keras.optimizers.Adam(learning_rate), "mse")
+        ...     return m
+        >>> cohort_mismatch([model(4, 1e-3), model(4, 3e-3)]) is None
+        True
+        >>> cohort_mismatch([model(4, 1e-3), model(8, 1e-3)])
+        'their variables differ in shape or dtype'
+    """
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return f"a cohort trains on the JAX backend only, not {keras.backend.backend()}"
+    first, *others = models
+    for other in others:
+        if _variables(other) != _variables(first):
+            return "their variables differ in shape or dtype"
+        if _layer_settings(other) != _layer_settings(first):
+            return "their layers' settings differ"
+        if _optimizer_settings(other) != _optimizer_settings(first):
+            return "their optimizers differ in more than the learning rate"
+        if _loss_config(other) != _loss_config(first):
+            return "their losses differ"
+    return None
+
+
+def _variables(model) -> list:
+    return [(tuple(v.shape), str(v.dtype)) for v in (*model.trainable_variables, *model.non_trainable_variables)]
+
+
+def _layer_settings(model) -> list:
+    def settings(layer):
+        skip = {"name", "seed", *getattr(layer, "INIT_ONLY", ())}
+        return {k: v for k, v in layer.get_config().items() if k not in skip and not k.endswith("initializer")}
+
+    return [(type(layer).__name__, settings(layer)) for layer in model.layers]
+
+
+def _optimizer_settings(model) -> dict:
+    config = model.optimizer.get_config()
+    return {"class": type(model.optimizer).__name__,
+            **{k: v for k, v in config.items() if k not in ("name", "learning_rate")}}
+
+
+def _loss_config(model):
+    import keras
+
+    return keras.saving.serialize_keras_object(model.loss)
+
+
+def fit_cohort(models, x, y, validation_data, batch_size: int | None = None, patience: int | None = None,
+               deadline: float | None = None, max_epochs: int = 1000, seed: int | None = None,
+               sample_weight=None) -> list:
+    """Train compiled ``models`` together, each early-stopped on its own validation loss; each keeps its best
+    weights. Returns one ``TrainResult`` per model (its ``validation_predictions`` are the validation outputs of
+    its best epoch), or the exception that ended that member (a loss that became NaN or infinite).
+
+    ``validation_data`` is ``(x_val, y_val)`` or ``(x_val, y_val, weights)``; ``patience`` and the batch size
+    default as ``fit_model``'s. A member's ``seconds`` is the cohort's seconds per epoch times its epochs: what
+    the budget reads as the time one more fit of it would take, never less.
+
+    Example:
+        >>> import autodeep, keras, numpy as np
+        >>> def model(learning_rate):
+        ...     keras.utils.set_random_seed(0)  # the same initial weights
+        ...     m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        ...     m.compile(keras.optimizers.Adam(learning_rate), "mse")
+        ...     return m
+        >>> x = np.random.default_rng(0).random((64, 3)).astype("float32"); y = x.sum(1, keepdims=True)
+        >>> results = fit_cohort([model(0.1), model(0.0)], x, y, (x, y), max_epochs=3)
+        >>> [r.epochs_run for r in results], [r.best_epoch for r in results]  # the second one never improves
+        ([3, 3], [3, 1])
+    """
+    mismatch = cohort_mismatch(models)
+    if mismatch:
+        raise ValueError(f"models: expected candidates of one network that differ only in initial weights and "
+                         f"learning rate; received models that cannot train together: {mismatch}")
+    use_compilation_cache()
+    rows = n_rows(x)
+    batch_size = batch_size or default_batch_size(rows)
+    watch = _Watch(len(models), patience or default_patience(rows))
+    state = _stack(models)
+    program = _Program(models[0])
+    x, y, sample_weight, validation_data = _on_device((x, y, sample_weight, tuple(validation_data)))
+    started, rng = time.time(), np.random.default_rng(seed)
+    full = rows // batch_size * batch_size
+    for _ in range(max_epochs):
+        order = rng.permutation(rows)
+        losses = []
+        for batches in (order[:full].reshape(-1, batch_size), order[full:][None]):  # full batches, then the rest
+            if batches.size:
+                state, loss = program.train(state, x, y, sample_weight, batches)
+                losses.append(np.asarray(loss, "float64") * batches.size)
+        val_loss, outputs = program.evaluate(state, validation_data)
+        state = watch.epoch(np.sum(losses, axis=0) / rows, val_loss, state, outputs, program)
+        if not watch.running.any():
+            break
+        if deadline is not None and time.time() > deadline:
+            watch.stop_all("deadline")
+            break
+    for i, model in enumerate(models):
+        program.write_back(model, watch.best_state, i)
+    return watch.results((time.time() - started) / max(watch.epochs.max(), 1))
+
+
+def _stack(models) -> tuple:
+    """The members' trainable, non-trainable and optimizer variables, each stacked on a leading axis."""
+    import jax.numpy as jnp
+
+    for model in models:
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+
+    def stacked(lists):
+        return [jnp.stack(values) for values in zip(*lists)]
+
+    return (stacked([[v.value for v in m.trainable_variables] for m in models]),
+            stacked([[v.value for v in m.non_trainable_variables] for m in models]),
+            stacked([[v.value for v in m.optimizer.variables] for m in models]))
+
+
+def _on_device(arrays):
+    """``arrays`` (nested lists, dicts, ``None``) as JAX arrays, copied once rather than at every call."""
+    import jax
+    import jax.numpy as jnp
+
+    return jax.tree.map(jnp.asarray, arrays)
+
+
+class _Program:
+    """The compiled training and evaluation steps of one network, vmapped over the cohort's members."""
+
+    def __init__(self, template):
+        import jax
+
+        self.template, self.optimizer = template, template.optimizer
+        self.rate = next(i for i, v in enumerate(self.optimizer.variables) if v.name == "learning_rate")
+        self.metric_values = [v.value for v in template.metrics_variables]
+        step = jax.vmap(self._member_step, in_axes=(0, None, None, None))
+
+        def train(state, x, y, weights, batches):  # one dispatch for many steps: batches is (steps, batch_size)
+            def body(state, rows):
+                take = lambda a: a[rows]  # noqa: E731
+                return step(state, *jax.tree.map(take, (x, y, weights)))
+
+            state, losses = jax.lax.scan(body, state, batches)
+            return state, losses.mean(axis=0)
+
+        self.train = jax.jit(train)
+        self.loss_and_outputs = jax.jit(jax.vmap(self._member_loss, in_axes=(0, None, None, None)))
+
+    def _loss(self, trainable, non_trainable, optimizer_values, x, y, weights, training):
+        loss, (unscaled, outputs, non_trainable, _) = self.template.compute_loss_and_updates(
+            trainable, non_trainable, self.metric_values, x, y, weights, training=training,
+            optimizer_variables=optimizer_values)
+        return loss, (unscaled, outputs, non_trainable)
+
+    def _member_step(self, state, x, y, weights):
+        import jax
+
+        trainable, non_trainable, optimizer_values = state
+        (_, (loss, _, non_trainable)), grads = jax.value_and_grad(self._loss, has_aux=True)(
+            trainable, non_trainable, optimizer_values, x, y, weights, True)
+        trainable, optimizer_values = self.optimizer.stateless_apply(optimizer_values, grads, trainable)
+        return (trainable, non_trainable, optimizer_values), loss
+
+    def _member_loss(self, state, x, y, weights):
+        trainable, non_trainable, optimizer_values = state
+        _, (loss, outputs, _) = self._loss(trainable, non_trainable, optimizer_values, x, y, weights, False)
+        return loss, outputs
+
+    def evaluate(self, state, validation_data) -> tuple:
+        """Each member's validation loss (the mean over rows, as Keras' ``val_loss``) and outputs (numpy)."""
+        import jax
+
+        x, y, weights = (*validation_data, None)[:3]
+        rows = n_rows(x)
+        losses, outputs = [], []
+        for start in range(0, rows, VALIDATION_CHUNK):
+            take = lambda a: a[start:start + VALIDATION_CHUNK]  # noqa: E731
+            loss, out = self.loss_and_outputs(state, *jax.tree.map(take, (x, y, weights)))
+            size = min(VALIDATION_CHUNK, rows - start)
+            losses.append(np.asarray(loss, "float64") * size)
+            outputs.append(jax.tree.map(np.asarray, out))
+        return np.sum(losses, axis=0) / rows, jax.tree.map(lambda *parts: np.concatenate(parts, axis=1), *outputs)
+
+    def set_learning_rates(self, state, rates: np.ndarray) -> tuple:
+        """``state`` with each member's learning rate set to ``rates``."""
+        import jax.numpy as jnp
+
+        trainable, non_trainable, optimizer_values = state
+        optimizer_values = list(optimizer_values)
+        optimizer_values[self.rate] = jnp.asarray(rates, optimizer_values[self.rate].dtype)
+        return trainable, non_trainable, optimizer_values
+
+    def learning_rates(self, state) -> np.ndarray:
+        """Each member's learning rate in ``state``."""
+        return np.asarray(state[2][self.rate], "float64")
+
+    @staticmethod
+    def write_back(model, state, member: int) -> None:
+        """Assign member ``member``'s variables of ``state`` to its Keras ``model``."""
+        trainable, non_trainable, _ = state
+        for variables, values in ((model.trainable_variables, trainable),
+                                  (model.non_trainable_variables, non_trainable)):
+            for variable, value in zip(variables, values):
+                variable.assign(value[member])
+
+
+class _Watch:
+    """Per-member early stopping, learning-rate cuts on a plateau, best states and history, as the trainer's
+    ``EarlyStopping`` and ``ReduceLROnPlateau`` callbacks keep them for one model."""
+
+    def __init__(self, k: int, patience: int):
+        self.patience, self.plateau = patience, plateau_patience(patience)
+        self.best_loss, self.plateau_best = np.full(k, np.inf), np.full(k, np.inf)
+        self.since_best, self.since_plateau, self.epochs = np.zeros(k, int), np.zeros(k, int), np.zeros(k, int)
+        self.best_epoch = np.zeros(k, int)
+        self.running = np.ones(k, bool)
+        self.stopped = ["completed"] * k
+        self.errors: list = [None] * k
+        self.history = [{"loss": [], "val_loss": []} for _ in range(k)]
+        self.best_state = self.best_outputs = None
+
+    def epoch(self, train_loss, val_loss, state, outputs, program) -> tuple:
+        """Record one epoch of every member; returns ``state`` with the learning rates of plateaued members cut."""
+        import jax
+        import jax.numpy as jnp
+
+        running = self.running.copy()
+        self.epochs += running
+        for i in np.flatnonzero(running):
+            self.history[i]["loss"].append(float(train_loss[i]))
+            self.history[i]["val_loss"].append(float(val_loss[i]))
+            if not (math.isfinite(train_loss[i]) and math.isfinite(val_loss[i])):
+                self.errors[i] = FloatingPointError("the training loss became NaN or infinite")
+                self.running[i] = False
+        improved = running & self.running & (val_loss < self.best_loss)
+        self.best_loss = np.where(improved, val_loss, self.best_loss)
+        self.best_epoch = np.where(improved, self.epochs, self.best_epoch)
+        if self.best_state is None:
+            self.best_state, self.best_outputs = state, outputs
+        else:
+            keep = jnp.asarray(improved)
+            pick = lambda now, best: jnp.where(keep.reshape((-1,) + (1,) * (now.ndim - 1)), now, best)  # noqa: E731
+            self.best_state = jax.tree.map(pick, state, self.best_state)
+            self.best_outputs = jax.tree.map(
+                lambda now, best: np.where(improved.reshape((-1,) + (1,) * (now.ndim - 1)), now, best),
+                outputs, self.best_outputs)
+        self.since_best = np.where(improved, 0, self.since_best + 1)
+        patient = self.since_best < self.patience
+        for i in np.flatnonzero(self.running & ~patient):
+            self.stopped[i] = "early_stopping"
+        self.running &= patient
+        better = running & (val_loss < self.plateau_best - PLATEAU_DELTA)
+        self.plateau_best = np.where(better, val_loss, self.plateau_best)
+        self.since_plateau = np.where(better, 0, self.since_plateau + 1)
+        rates = program.learning_rates(state)
+        cut = self.running & (self.since_plateau >= self.plateau) & (rates > np.float32(MIN_LEARNING_RATE))
+        if not cut.any():
+            return state
+        self.since_plateau = np.where(cut, 0, self.since_plateau)
+        return program.set_learning_rates(state, np.where(cut, np.maximum(rates * PLATEAU_FACTOR, MIN_LEARNING_RATE),
+                                                          rates))
+
+    def stop_all(self, why: str) -> None:
+        for i in np.flatnonzero(self.running):
+            self.stopped[i] = why
+        self.running[:] = False
+
+    def results(self, seconds_per_epoch: float) -> list:
+        import jax
+
+        results = []
+        for i, error in enumerate(self.errors):
+            if error is not None or self.best_epoch[i] == 0:
+                results.append(error or FloatingPointError("the validation loss was never finite"))
+                continue
+            results.append(TrainResult(
+                score=float(self.best_loss[i]), best_epoch=int(self.best_epoch[i]), epochs_run=int(self.epochs[i]),
+                history=self.history[i], seconds=seconds_per_epoch * int(self.epochs[i]), stopped=self.stopped[i],
+                validation_predictions=jax.tree.map(lambda a: a[i], self.best_outputs)))
+        return results
