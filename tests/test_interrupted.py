@@ -96,7 +96,7 @@ def test_kill_9_of_a_worker_mid_trial_its_configuration_runs_again_elsewhere(tmp
             time.sleep(600)  # the worker's trial: still running when it is killed
         return (x - 0.3) ** 2
 
-    publish_search(searcher, SimpleNamespace(probe=probe, run=run_trial), None, tmp_path / "workers")
+    publish_search(searcher, SimpleNamespace(probe=probe, run=run_trial, cohort_size=1), None, tmp_path / "workers")
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     worker = start_workers(1, url, name)[0]
 

@@ -38,7 +38,7 @@ def run_search(searcher: Searcher, trial: TrialRun, budget: Budget, settings: Se
 
             return run_with_workers(searcher, trial, budget, settings.n_workers, trial.project.path / "workers",
                                     verbose=settings.verbose)
-        return searcher.run(trial.probe, trial.run, deadline=budget)
+        return searcher.run(trial.probe, trial.run, deadline=budget, cohort=trial)
 
 
 def best_trial(study, trial: TrialRun):

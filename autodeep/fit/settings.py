@@ -39,6 +39,7 @@ class Settings:
     n_workers: int
     epochs: int | None = None
     batch_size: int | None = None
+    cohort_size: int = 1
 
 
 def check_settings(model, epochs=None, batch_size=None, verbose=None) -> Settings:
@@ -80,7 +81,8 @@ def check_settings(model, epochs=None, batch_size=None, verbose=None) -> Setting
         bagging_folds=check_bagging_folds(model.bagging_folds), retrieval=check_retrieval(model.retrieval),
         verbose=model.verbose if verbose is None else verbose, n_workers=check_int("n_workers", model.n_workers),
         epochs=check_int("epochs", epochs, allow_none=True),
-        batch_size=check_int("batch_size", batch_size, allow_none=True))
+        batch_size=check_int("batch_size", batch_size, allow_none=True),
+        cohort_size=check_int("cohort_size", model.cohort_size))
 
 
 def check_bagging_folds(value):

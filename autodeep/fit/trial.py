@@ -17,8 +17,21 @@ from autodeep.graph.describe import describe_architecture
 from autodeep.morph.inherit import inherit
 from autodeep.search import TrialPruned
 from autodeep.storage import Project
-from autodeep.train import fit_model, free_memory
+from autodeep.data.rows import is_lazy
+from autodeep.train import TrainResult, fit_model, free_memory
+from autodeep.train.cohort import cohort_mismatch, fit_cohort
 from autodeep.train.batches import predict_model
+
+
+COHORT_NAMES = ("learning_rate", "frequency_scale")  # searched names that leave the compiled program unchanged
+
+
+def _outcome(function, *args):
+    """``function(*args)``, or the exception it raised (one member of a cohort failing fails only itself)."""
+    try:
+        return function(*args)
+    except Exception as error:
+        return error
 
 
 def early_stopping_patience(task_patience: int | None, graph: Graph, epochs: int | None) -> int | None:
@@ -68,6 +81,7 @@ class TrialRun:
     metric: object = None  # an autodeep.fit.metrics.Metric scoring the validation predictions (objective= gave it)
     decision_threshold: object = "auto"  # AutoModel's setting: the metric's threshold on a binary head
     report: list = field(default_factory=list)  # the head's metrics= computed on the validation predictions
+    cohort_size: int = 1  # trials trained together: a planned trial and its siblings (autodeep.search.cohorts)
     warned_unused: bool = field(default=False, repr=False)
 
     def fixed(self, hp: HyperParameters) -> HyperParameters:
@@ -83,18 +97,10 @@ class TrialRun:
     def run(self, number: int, hp: HyperParameters, reporter, deadline: float | None) -> tuple[float, dict]:
         """Train trial ``number`` with ``hp``; save its weights and validation predictions; return
         ``(score, attributes)``."""
-        if self.seed is not None:
-            import keras
-
-            keras.utils.set_random_seed(self.seed + number)
         try:
-            model = self.graph.build(self.fixed(hp), self.specs)
+            model = self.build(number, hp)
             model, (epochs, patience), lineage = inherit(model, hp.lineage, self.weights_file, self.epochs,
                                                          self.patience, timed=deadline is not None)  # a child
-            self.warn_unused(hp)
-            size = model.count_params()
-            if self.max_model_size and size > self.max_model_size:
-                raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
             result = fit_model(model, self.arrays_tr, self.targets_tr, sample_weight=self.weights_tr,
                                validation_data=weighted_validation((self.arrays_va, self.targets_va), self.weights_va),
                                epochs=epochs, batch_size=self.batch_size, objective=self.objective,
@@ -102,20 +108,75 @@ class TrialRun:
                                reporter=None if self.metric else reporter)  # pruning reads Keras' objective
             if result.stopped == "pruned":
                 raise TrialPruned()
-            predictions = predict_model(model, self.arrays_va, batch_size=1024)
-            if self.metric is not None:
-                result.score = trial_score(self.metric, self.graph.heads, self.targets_va, as_list(predictions),
-                                           self.weights_va, number, self.decision_threshold)
-            attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-                     "fit_seconds": result.seconds, "stopped": result.stopped, "params": size,
-                     "architecture": describe_architecture(hp.values),  # shown by optuna-dashboard too
-                     **metric_attributes(self.report, self.graph.heads, self.targets_va, as_list(predictions),
-                                         self.weights_va, number), **lineage}
-            self.project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
-                                    model=model, val_predictions=as_list(predictions), history=result.history)
-            return result.score, attrs
+            return self.save(number, hp, model, result, lineage)
         finally:
             free_memory()
+
+    def run_cohort(self, numbers: list[int], hps: list[HyperParameters], deadline: float | None) -> list:
+        """Train trials ``numbers`` (a planned trial and its siblings, ``autodeep.search.cohorts``) together, as
+        one program (``autodeep.train.cohort``); save each as ``run`` does. Returns each trial's ``(score,
+        attributes)``, or the exception that ended it. Models that cannot train together train one by one."""
+        try:
+            models = [self.build(number, hp) for number, hp in zip(numbers, hps)]
+            if cohort_mismatch(models):
+                free_memory()
+                return [_outcome(self.run, number, hp, None, deadline) for number, hp in zip(numbers, hps)]
+            results = fit_cohort(models, self.arrays_tr, self.targets_tr, sample_weight=self.weights_tr,
+                                 validation_data=weighted_validation((self.arrays_va, self.targets_va),
+                                                                     self.weights_va),
+                                 batch_size=self.batch_size, patience=self.patience, deadline=deadline,
+                                 seed=None if self.seed is None else self.seed + numbers[0])
+            together = {"cohort": list(numbers)}  # the trials trained together, the planned one first
+            return [result if isinstance(result, Exception) else _outcome(self.save, *member, result, together)
+                    for member, result in zip(zip(numbers, hps, models), results)]
+        finally:
+            free_memory()
+
+    def cohort_names(self, hp: HyperParameters) -> list[str]:
+        """The names a sibling of a trial planned as ``hp`` takes other values of (``autodeep.search.cohorts``):
+        searched choices that do not change the compiled program. None when this run's trials cannot train
+        together: another backend than JAX, a ``val_`` objective other than the loss, fixed ``epochs``, the
+        user's callbacks, or inputs read from disk."""
+        import keras
+
+        if (keras.backend.backend() != "jax" or self.objective != "val_loss" or self.epochs is not None
+                or self.callbacks or any(is_lazy(a) for a in (*self.arrays_tr.values(), *self.arrays_va.values()))):
+            return []
+        return [name for name, spec in hp.space.items()
+                if name.rsplit("/", 1)[-1] in COHORT_NAMES and spec.kind == "choice" and len(spec.choices) > 1
+                and name not in self.hyperparameters]
+
+    def build(self, number: int, hp: HyperParameters):
+        """Trial ``number``'s compiled model of ``hp`` (seeded by the run's seed and the number); raises when it
+        is larger than ``max_model_size``."""
+        if self.seed is not None:
+            import keras
+
+            keras.utils.set_random_seed(self.seed + number)
+        model = self.graph.build(self.fixed(hp), self.specs)
+        self.warn_unused(hp)
+        size = model.count_params()
+        if self.max_model_size and size > self.max_model_size:
+            raise ValueError(f"the model has {size} parameters, more than max_model_size={self.max_model_size}")
+        return model
+
+    def save(self, number: int, hp: HyperParameters, model, result: TrainResult, extra: dict) -> tuple[float, dict]:
+        """Score trial ``number`` on the validation rows and save it with its attributes and ``extra`` ones (a morph
+        child's lineage, a cohort's members); returns ``(score, attributes)``."""
+        predictions = result.validation_predictions
+        if predictions is None:
+            predictions = predict_model(model, self.arrays_va, batch_size=1024)
+        if self.metric is not None:
+            result.score = trial_score(self.metric, self.graph.heads, self.targets_va, as_list(predictions),
+                                       self.weights_va, number, self.decision_threshold)
+        attrs = {"best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+                 "fit_seconds": result.seconds, "stopped": result.stopped, "params": model.count_params(),
+                 "architecture": describe_architecture(hp.values),  # shown by optuna-dashboard too
+                 **metric_attributes(self.report, self.graph.heads, self.targets_va, as_list(predictions),
+                                     self.weights_va, number), **extra}
+        self.project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
+                                model=model, val_predictions=as_list(predictions), history=result.history)
+        return result.score, attrs
 
     def weights_file(self, number: int):
         """Where trial ``number`` saved its weights (a morph child reads its parent's)."""

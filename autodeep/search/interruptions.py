@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import optuna
 
+from autodeep.search.cohorts import SIBLING_OF
+
 TrialState = optuna.trial.TrialState
 
 INTERRUPTED = "interrupted"
@@ -65,18 +67,20 @@ def interrupt_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial, why: s
 def plan_index(trials: list, number: int) -> int:
     """Trial ``number``'s place in the planned order (known-good configurations, greedy's random draws).
 
-    A rerun takes the place of the trial it replaces; any other trial comes after the earlier ones, reruns
-    not counted. Without interruptions it is the trial number.
+    A rerun takes the place of the trial it replaces; any other trial comes after the earlier ones, reruns and
+    cohort siblings (``autodeep.search.cohorts``) not counted. Without interruptions or cohorts it is the trial
+    number.
 
     Example:
         >>> class T:
         ...     def __init__(self, number, **attrs): self.number, self.user_attrs = number, attrs
-        >>> trials = [T(0), T(1, interrupted=True), T(2, rerun_of=1), T(3)]
-        >>> [plan_index(trials, n) for n in range(4)]
-        [0, 1, 1, 2]
+        >>> trials = [T(0), T(1, interrupted=True), T(2, rerun_of=1), T(3), T(4, sibling_of=3), T(5)]
+        >>> [plan_index(trials, n) for n in range(6)]
+        [0, 1, 1, 2, 3, 3]
     """
     by_number = {t.number: t for t in trials}
     trial = by_number.get(number)
     if trial is not None and RERUN_OF in trial.user_attrs:
         return plan_index(trials, int(trial.user_attrs[RERUN_OF]))
-    return number - sum(1 for t in trials if t.number < number and RERUN_OF in t.user_attrs)
+    return number - sum(1 for t in trials if t.number < number
+                        and (RERUN_OF in t.user_attrs or SIBLING_OF in t.user_attrs))

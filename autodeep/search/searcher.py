@@ -23,7 +23,7 @@ import optuna
 
 from autodeep.graph.graph import GraphError
 from autodeep.graph.hyperparameters import HyperParameters
-from autodeep.search import morphing
+from autodeep.search import cohorts, morphing
 from autodeep.search.interruptions import interrupt_trial, plan_index
 from autodeep.search.space import trial_source
 from autodeep.search.strategies import make_pruner, make_sampler, planned_values
@@ -144,23 +144,28 @@ class Searcher:
                   f"max_trials, and its configuration runs again as trial {rerun}", file=sys.stdout, flush=True)
 
     def run(self, probe: Callable[[HyperParameters], Any], run_trial: Callable[..., float],
-            deadline: float | Callable[[optuna.Study], float] | None = None) -> optuna.Study:
+            deadline: float | Callable[[optuna.Study], float] | None = None, cohort=None) -> optuna.Study:
         """Run trials until the budget is spent; return the study.
 
         ``deadline`` is a ``time.time()`` after which no trial runs, or a callable
         ``study -> time`` asked before each trial (so the caller can keep time back
-        for work after the search that depends on the trials so far).
+        for work after the search that depends on the trials so far). ``cohort`` (a ``TrialRun`` of
+        ``autodeep.fit.trial``, or any object with its ``cohort_size``, ``cohort_names(hp)`` and ``run_cohort(numbers,
+        hps, deadline)``) trains each planned trial with its siblings (``autodeep.search.cohorts``) when its
+        ``cohort_size`` is over 1 and the tuner neither prunes (hyperband) nor morphs.
         """
         study = self.open_study()
         self.started = time.time()  # tuner="morph" shares the search time out from here
         deadline_at = deadline if callable(deadline) else (lambda _study: deadline)
-        while self._run_trials(study, probe, run_trial, deadline_at) == "budget" and self.wait_for_workers:
+        if cohort is not None and (cohort.cohort_size < 2 or self.tuner in ("hyperband", "morph")):
+            cohort = None
+        while self._run_trials(study, probe, run_trial, deadline_at, cohort) == "budget" and self.wait_for_workers:
             self.wait_for_running(study, deadline_at(study))
             if len(_finished(study)) + len(_running(study)) >= self.max_trials:
                 break  # else a trial other workers ran was interrupted: its rerun is due
         return study
 
-    def _run_trials(self, study: optuna.Study, probe, run_trial, deadline_at) -> str:
+    def _run_trials(self, study: optuna.Study, probe, run_trial, deadline_at, cohort=None) -> str:
         """Ask and run trials until the budget is used (``"budget"``) or no time is left (``"time"``)."""
         while True:
             self.fail_stale_trials(study)
@@ -179,7 +184,10 @@ class Searcher:
                 trial.set_user_attr("error", "not run: the budget was used by other workers")
                 study.tell(trial, state=TrialState.FAIL)
                 return "budget"
-            self._run_one(study, trial, probe, run_trial, deadline)
+            if cohort is not None:
+                self._run_cohort(study, trial, probe, cohort, deadline)
+            else:
+                self._run_one(study, trial, probe, run_trial, deadline)
 
     def _run_one(self, study: optuna.Study, trial: optuna.Trial, probe, run_trial, deadline) -> None:
         """Run one asked trial and record its outcome (score, pruned, failed, or interrupted and re-raised)."""
@@ -195,6 +203,65 @@ class Searcher:
                 reporter = _reporter(trial) if self.tuner == "hyperband" else None
                 outcome = run_trial(trial.number, hp, reporter,
                                     morphing.trial_deadline(deadline, hp.lineage, t0, self.started, self.morph))
+        except (KeyboardInterrupt, SystemExit):  # the process stops: the trial did not fail by its own error
+            self._interrupted(study, study._storage.get_trial(trial._trial_id), "the process was stopped")
+            raise
+        except Exception as error:
+            outcome = error
+        self._record(study, trial, outcome, t0)
+
+    def _run_cohort(self, study: optuna.Study, trial: optuna.Trial, probe, cohort, deadline) -> None:
+        """Run one asked trial and its siblings together (``autodeep.search.cohorts``); record each outcome."""
+        trial.set_user_attr("worker", WORKER_ID)
+        t0 = time.time()
+        trials = [trial]
+        try:
+            with _heartbeat(study, trial):
+                trial, _ = self._plan(study, trial, probe)
+                hp = HyperParameters(source=trial_source(trial))
+                probe(hp)
+                trials = [trial, *self._ask_siblings(study, trial, hp, cohort)]
+            with contextlib.ExitStack() as beats:
+                for member in trials:
+                    beats.enter_context(_heartbeat(study, member))
+                outcomes = cohort.run_cohort([t.number for t in trials],
+                                             [HyperParameters(source=trial_source(t)) for t in trials], deadline)
+        except (KeyboardInterrupt, SystemExit):
+            for member in trials:
+                self._interrupted(study, study._storage.get_trial(member._trial_id), "the process was stopped")
+            raise
+        except Exception as error:
+            outcomes = [error] * len(trials)
+        for member, outcome in zip(trials, outcomes):
+            self._record(study, member, outcome, t0)
+
+    def _ask_siblings(self, study: optuna.Study, leader: optuna.Trial, hp: HyperParameters, cohort) -> list:
+        """Ask the siblings of ``leader`` (planned as ``hp``), as many as the cohort and the budget hold."""
+        room = self.max_trials - len(_finished(study)) - len(_running(study))
+        names = cohort.cohort_names(hp)
+        siblings = []
+        for values in cohorts.sibling_values(hp.values, hp.space, names, min(cohort.cohort_size - 1, room)
+                                             if names else 0):
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Heartbeat of storage")
+                sibling = study.ask()
+            if self._over_budget(study, sibling):
+                sibling.set_user_attr("overflow", True)
+                sibling.set_user_attr("error", "not run: the budget was used by other workers")
+                study.tell(sibling, state=TrialState.FAIL)
+                break
+            sibling.set_user_attr("worker", WORKER_ID)
+            sibling.set_user_attr(cohorts.SIBLING_OF, leader.number)
+            study._storage.set_trial_system_attr(sibling._trial_id, "fixed_params", values)
+            siblings.append(optuna.trial.Trial(study, sibling._trial_id))
+        return siblings
+
+    def _record(self, study: optuna.Study, trial: optuna.Trial, outcome, t0: float) -> None:
+        """Record a trial's outcome: ``run_trial``'s score or ``(score, attributes)``, or the exception that ended
+        it (pruned, failed; a wiring mistake is raised, it uses no budget)."""
+        try:
+            if isinstance(outcome, BaseException):
+                raise outcome
             score, attrs = (outcome if isinstance(outcome, tuple) else (outcome, {}))
             score = float(score)
             for key, value in attrs.items():
@@ -211,12 +278,9 @@ class Searcher:
             trial.set_user_attr("not_counted", True)
             study.tell(trial, state=TrialState.FAIL)
             raise
-        except (KeyboardInterrupt, SystemExit):  # the process stops: the trial did not fail by its own error
-            self._interrupted(study, study._storage.get_trial(trial._trial_id), "the process was stopped")
-            raise
         except Exception as error:  # a failed trial is recorded and the search goes on
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
-            trial.set_user_attr("traceback", traceback.format_exc()[-4000:])
+            trial.set_user_attr("traceback", "".join(traceback.format_exception(error))[-4000:])
             trial.set_user_attr("seconds", time.time() - t0)
             study.tell(trial, state=TrialState.FAIL)
             self._log(study, trial.number, f"failed ({type(error).__name__}: {error})", t0)

@@ -157,7 +157,7 @@ def run_worker(study: str, study_name: str | None = None, verbose: int = 1) -> o
     searcher.verbose = verbose
     use_mixed_precision_on_gpu()
     trial = payload["trial"]
-    return searcher.run(trial.probe, trial.run, deadline=payload["deadline"])
+    return searcher.run(trial.probe, trial.run, deadline=payload["deadline"], cohort=trial)
 
 
 # -- processes, threads and devices ----------------------------------------------
@@ -270,7 +270,7 @@ def run_with_workers(searcher: Searcher, trial, deadline, n_workers: int, folder
         processes = start_workers(n_workers - 1, searcher.storage, searcher.study_name,
                                   threads=max(1, cpu_count() // n_workers), verbose=verbose)
     try:
-        study = searcher.run(trial.probe, trial.run, deadline=deadline)
+        study = searcher.run(trial.probe, trial.run, deadline=deadline, cohort=trial)
     except BaseException:
         _stop(processes, timeout=0.0)
         raise

@@ -113,6 +113,12 @@ class AutoModel(EstimatorMixin):
             bagged members when the final stage bags, else on the validation rows; a number fixes it; ``None``
             keeps 0.5. ``predict`` uses it, ``predict_proba`` is unchanged, the manifest records it and its
             source (``outputs[k]["threshold_source"]``).
+        cohort_size: Trials trained together as one compiled program (JAX backend): each planned trial and up
+            to ``cohort_size - 1`` siblings with its values and other learning rates (and, for tables, other
+            numeric-embedding frequency scales), each recorded as a trial of its own (``autodeep.search.cohorts``).
+            Trials train one by one on other backends, with the user's callbacks, fixed ``epochs``, a Keras
+            objective other than ``"val_loss"`` (computed ones such as ``"auc"`` early-stop on it and are fine), and
+            with ``tuner="hyperband"`` or ``"morph"``. 1 (default): one by one.
         hyperparameters: Values fixed in every trial, by full name (``{"dense_block_1/num_layers": 1}``; a
             dict, or an object with ``.values`` such as a KerasTuner ``HyperParameters``); the names are
             those of ``tuner_results``. A name the default configuration does not use is warned about.
@@ -142,7 +148,7 @@ class AutoModel(EstimatorMixin):
                  time_limit: float | None = None, refit: bool = True, storage: str | None = None,
                  max_consecutive_failures: int = 3, ensemble_size: int = 5, verbose: int = 1, n_workers: int = 1,
                  hyperparameters=None, bagging_folds="auto", retrieval="auto", class_weight=None,
-                 decision_threshold="auto", **kwargs):
+                 decision_threshold="auto", cohort_size: int = 1, **kwargs):
         check_keywords(f"{type(self).__name__}()", kwargs, parameter_names(type(self), "__init__"),
                        IGNORED_ARGUMENTS)
         self.inputs = inputs  # as given (scikit-learn's rule); as_list where used
@@ -167,6 +173,7 @@ class AutoModel(EstimatorMixin):
         self.retrieval = retrieval
         self.class_weight = class_weight
         self.decision_threshold = decision_threshold
+        self.cohort_size = cohort_size
 
     # -- graph ---------------------------------------------------------------
     def _initial_configs(self, graph: Graph, specs: dict) -> list[dict]:
@@ -269,7 +276,8 @@ class AutoModel(EstimatorMixin):
                         weights_va=data.weights_va,
                         metric=settings.objective if isinstance(settings.objective, Metric) else None,
                         decision_threshold=check_decision_threshold(self.decision_threshold),
-                        report=report_metrics(self.graph_.heads), progress=progress)
+                        report=report_metrics(self.graph_.heads), progress=progress,
+                        cohort_size=settings.cohort_size)
 
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int | None = None, callbacks=None,
             validation_split: float = 0.2, validation_data=None, verbose: int | None = None, sample_weight=None,
