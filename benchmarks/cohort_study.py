@@ -13,12 +13,15 @@ after 4 epochs without an improvement of 1e-4 (Keras' ``ReduceLROnPlateau``).
 
 - ``sequential``: one Keras model per candidate, built, compiled and trained by ``model.fit`` one after the
   other, as the search trains trials today;
-- ``cohort``: the candidates' weights and optimizer states stacked on a leading axis and trained by one
-  ``jax.vmap`` of the training step on the same batches, an epoch's full batches in one ``jax.lax.scan`` (one
-  dispatch instead of one per step) and the last partial batch in a second call; each member is early-stopped on its own validation loss
+- ``cohort``: autodeep's cohort trainer (``autodeep.train.cohort.fit_cohort``, what ``cohort_size`` uses): the
+  candidates' weights and optimizer states stacked on a leading axis and trained by one ``jax.vmap`` of the
+  training step on the same batches, an epoch's full batches in one ``jax.lax.scan`` (one dispatch instead of one
+  per step) and the last partial batch in a second call; each member is early-stopped on its own validation loss
   (its best weights kept) and the run ends when every member has stopped;
-- ``scanned``: each candidate alone through the cohort's loop, one after the other: what the scan over an epoch
+- ``scanned``: each candidate alone through the cohort trainer, one after the other: what the scan over an epoch
   gains without training candidates together.
+
+Each way's seconds include predicting the validation rows once (a trial saves them); the AUCs are computed after.
 
 JAX's compilation cache on disk is off, so every new program compiles, as a trial of a new shape does. Reported:
 wall seconds (building and compiling included), candidates per minute, and the members' validation and test AUC,
@@ -40,7 +43,7 @@ import _common as C
 
 LEARNING_RATES = (1e-3, 3e-3, 3e-4, 1e-4)  # the search space's choices
 FREQUENCY_SCALES = (0.3, 0.03, 0.1, 1.0, 3.0)
-PATIENCE, PLATEAU, PLATEAU_DELTA, FACTOR, MIN_LR, MAX_EPOCHS = 10, 4, 1e-4, 0.3, 1e-6, 300  # Keras' defaults
+PATIENCE, MAX_EPOCHS = 10, 300
 
 
 def candidates(k: int) -> list[dict]:
@@ -60,8 +63,8 @@ def build(candidate: dict, n_numerical: int, cardinalities: list[int]):
     from autodeep.blocks.layers import CategoricalEmbedding, PeriodicEmbedding
 
     keras.utils.set_random_seed(candidate["seed"])
-    numerical = keras.Input((n_numerical,))
-    categorical = keras.Input((len(cardinalities),), dtype="int32")
+    numerical = keras.Input((n_numerical,), name="numerical")
+    categorical = keras.Input((len(cardinalities),), dtype="int32", name="categorical")
     parts = [PeriodicEmbedding(48, candidate["frequency_scale"], 16)(numerical)]
     if cardinalities:
         parts.append(CategoricalEmbedding(cardinalities, 8)(categorical))
@@ -73,112 +76,50 @@ def build(candidate: dict, n_numerical: int, cardinalities: list[int]):
     return model
 
 
-def sequential(cands, data, batch_size: int) -> tuple[list[np.ndarray], list[int]]:
-    """Each candidate trained by ``model.fit``; returns the validation and test predictions, and the epochs run."""
+def sequential(cands, data, batch_size: int) -> tuple[list, list[int]]:
+    """Each candidate trained by ``model.fit`` and its validation rows predicted, as a trial does; returns the
+    models and the epochs run."""
     import keras
 
-    (x_fit, y_fit), (x_val, y_val), (x_test, _), cards = data
-    predictions, epochs = [], []
+    from autodeep.train.trainer import MIN_LEARNING_RATE, PLATEAU_DELTA, PLATEAU_FACTOR, plateau_patience
+
+    (x_fit, y_fit), (x_val, y_val), _, cards = data
+    models, epochs = [], []
     for candidate in cands:
-        model = build(candidate, x_fit[0].shape[1], cards)
+        model = build(candidate, x_fit["numerical"].shape[1], cards)
         history = model.fit(x_fit, y_fit, validation_data=(x_val, y_val), epochs=MAX_EPOCHS, batch_size=batch_size,
                             verbose=0, callbacks=[
-                                keras.callbacks.ReduceLROnPlateau(factor=FACTOR, patience=PLATEAU, min_lr=MIN_LR),
+                                keras.callbacks.ReduceLROnPlateau(factor=PLATEAU_FACTOR, patience=plateau_patience(
+                                    PATIENCE), min_delta=PLATEAU_DELTA, min_lr=MIN_LEARNING_RATE),
                                 keras.callbacks.EarlyStopping(patience=PATIENCE, restore_best_weights=True)])
-        predictions.append([model.predict(x, verbose=0, batch_size=1024)[:, 0] for x in (x_val, x_test)])
+        model.predict(x_val, verbose=0, batch_size=1024)
+        models.append(model)
         epochs.append(len(history.history["loss"]))
-    return predictions, epochs
+    return models, epochs
 
 
-def cohort(cands, data, batch_size: int, seed: int = 0) -> tuple[list[np.ndarray], list[int]]:
-    """The candidates as members of one vmapped program; returns what ``sequential`` does."""
-    import jax
-    import jax.numpy as jnp
-    import keras
+def cohort(cands, data, batch_size: int, seed: int = 0) -> tuple[list, list[int]]:
+    """The candidates trained together by autodeep's cohort trainer (``autodeep.train.cohort``, validation
+    predictions included); returns what ``sequential`` does."""
+    from autodeep.train.cohort import fit_cohort
 
-    (x_fit, y_fit), (x_val, y_val), (x_test, _), cards = data
-    models = [build(c, x_fit[0].shape[1], cards) for c in cands]
-    template, optimizer = models[0], models[0].optimizer
-    optimizer.build(template.trainable_variables)
-    rate = next(i for i, v in enumerate(optimizer.variables) if v.name == "learning_rate")
-
-    def stacked(lists):
-        return [jnp.stack(values) for values in zip(*lists)]
-
-    tv = stacked([[v.value for v in m.trainable_variables] for m in models])
-    ntv = stacked([[v.value for v in m.non_trainable_variables] for m in models])
-    ov = [v.value for v in optimizer.variables]
-    ov = [jnp.stack([jnp.asarray(c["learning_rate"], v.dtype) for c in cands]) if i == rate
-          else jnp.stack([v] * len(cands)) for i, v in enumerate(ov)]
-
-    def member_step(tv, ntv, ov, x, y):
-        def loss(tv, ntv):
-            out, ntv = template.stateless_call(tv, ntv, x, training=True)
-            return jnp.mean(keras.losses.binary_crossentropy(y[:, None], out)), ntv
-
-        (_, ntv), grads = jax.value_and_grad(loss, has_aux=True)(tv, ntv)
-        tv, ov = optimizer.stateless_apply(ov, grads, tv)
-        return tv, ntv, ov
-
-    def member_predict(tv, ntv, x):
-        return template.stateless_call(tv, ntv, x, training=False)[0][:, 0]
-
-    members_step = jax.vmap(member_step, in_axes=(0, 0, 0, None, None))
-
-    @jax.jit
-    def run_batches(tv, ntv, ov, x, y, batches):  # one dispatch for many steps: batches is (steps, batch_size)
-        def body(state, rows):
-            return members_step(*state, [a[rows] for a in x], y[rows]), None
-
-        return jax.lax.scan(body, (tv, ntv, ov), batches)[0]
-
-    predict = jax.jit(jax.vmap(member_predict, in_axes=(0, 0, None)))
-    k, n = len(cands), len(y_fit)
-    x_device, y_device = [jnp.asarray(a) for a in x_fit], jnp.asarray(y_fit)
-    full = n // batch_size * batch_size
-    best = {"loss": np.full(k, np.inf), "tv": tv, "ntv": ntv}
-    plateau_best = np.full(k, np.inf)  # ReduceLROnPlateau's own best: improving by less than PLATEAU_DELTA is a plateau
-    since_best, since_plateau, epochs = np.zeros(k, int), np.zeros(k, int), np.zeros(k, int)
-    order = np.random.default_rng(seed)
-    for _ in range(MAX_EPOCHS):
-        perm = order.permutation(n)
-        for batches in (perm[:full].reshape(-1, batch_size), perm[full:][None]):  # full batches, then the rest
-            if batches.size:
-                tv, ntv, ov = run_batches(tv, ntv, ov, x_device, y_device, batches)
-        p = np.clip(np.asarray(predict(tv, ntv, x_val), dtype="float64"), 1e-7, 1 - 1e-7)
-        val_loss = -np.mean(y_val * np.log(p) + (1 - y_val) * np.log(1 - p), axis=1)
-        running = since_best < PATIENCE
-        epochs += running
-        improved = running & (val_loss < best["loss"])
-        best["loss"] = np.where(improved, val_loss, best["loss"])
-        keep = jnp.asarray(improved)
-        for key, now in (("tv", tv), ("ntv", ntv)):
-            best[key] = [jnp.where(keep.reshape((-1,) + (1,) * (a.ndim - 1)), a, b) for a, b in zip(now, best[key])]
-        since_best = np.where(improved, 0, since_best + 1)
-        better = running & (val_loss < plateau_best - PLATEAU_DELTA)
-        plateau_best = np.where(better, val_loss, plateau_best)
-        since_plateau = np.where(better, 0, since_plateau + 1)
-        reduce = since_plateau >= PLATEAU
-        if reduce.any():
-            ov[rate] = jnp.asarray(np.where(reduce, np.maximum(np.asarray(ov[rate]) * FACTOR, MIN_LR), ov[rate]),
-                                   ov[rate].dtype)
-            since_plateau = np.where(reduce, 0, since_plateau)
-        if not (since_best < PATIENCE).any():
-            break
-    outputs = [np.asarray(predict(best["tv"], best["ntv"], x)) for x in (x_val, x_test)]
-    return [[outputs[0][i], outputs[1][i]] for i in range(k)], epochs.tolist()
+    (x_fit, y_fit), validation, _, cards = data
+    models = [build(c, x_fit["numerical"].shape[1], cards) for c in cands]
+    results = fit_cohort(models, x_fit, y_fit, validation, batch_size=batch_size, patience=PATIENCE,
+                         max_epochs=MAX_EPOCHS, seed=seed)
+    return models, [r.epochs_run for r in results]
 
 
-def scanned(cands, data, batch_size: int) -> tuple[list[np.ndarray], list[int]]:
-    """Each candidate alone through ``cohort``'s loop, one after the other (what the scan gains without vmap)."""
+def scanned(cands, data, batch_size: int) -> tuple[list, list[int]]:
+    """Each candidate alone through the cohort trainer, one after the other (what the scan gains without vmap)."""
     runs = [cohort([candidate], data, batch_size) for candidate in cands]
-    return [p for predictions, _ in runs for p in predictions], [e for _, epochs in runs for e in epochs]
+    return [m for models, _ in runs for m in models], [e for _, epochs in runs for e in epochs]
 
 
 def prepare(x, y, seed: int):
     """Fit, validation and test arrays as the search sees them, and the categorical cardinalities."""
     frames, labels, pre = C.binary_study_split(x, y, seed)
-    parts = [[a["numerical"], a["categorical"]] for a in map(pre.transform, frames)]
+    parts = [{"numerical": a["numerical"], "categorical": a["categorical"]} for a in map(pre.transform, frames)]
     return (parts[0], labels[0]), (parts[1], labels[1]), (parts[2], labels[2]), list(pre.cardinalities_)
 
 
@@ -189,10 +130,10 @@ def measure(name: str, mode: str, data, k: int) -> dict:
 
     batch_size = default_batch_size(len(data[0][1]))
     started = time.time()
-    predictions, epochs = MODES[mode](candidates(k), data, batch_size)
+    models, epochs = MODES[mode](candidates(k), data, batch_size)
     seconds = time.time() - started
-    val = [roc_auc_score(data[1][1], p[0]) for p in predictions]
-    test = [roc_auc_score(data[2][1], p[1]) for p in predictions]
+    val, test = ([roc_auc_score(labels, model.predict(x, verbose=0, batch_size=1024)[:, 0]) for model in models]
+                 for x, labels in data[1:3])
     return {"dataset": name, "mode": mode, "k": k, "batch_size": batch_size, "seconds": seconds,
             "candidates_per_minute": 60 * k / seconds, "mean_epochs": float(np.mean(epochs)),
             "val_auc_mean": float(np.mean(val)), "val_auc_best": float(np.max(val)),

@@ -9,7 +9,7 @@ From the fit's own study (trial start and end times, each trial's ``fit_seconds`
 
 - ``trials``: trials finished (complete or failed) in the fit, and ``trials_per_min`` over the search span;
 - ``in_fit``: share of the search span spent inside ``model.fit`` (the rest builds, compiles, predicts the
-  validation rows, saves and clears);
+  validation rows, saves and clears), a cohort of trials trained together counted once;
 - ``first_trial_s``: seconds from the start of ``fit`` to the first finished trial;
 - ``prepare_s``, ``search_s``, ``final_s``: the fit's wall time split into data preparation (before the first
   trial), the search (first trial start to last trial end) and the final model (refit or bagging, blending
@@ -24,7 +24,8 @@ With ``--baseline PATH`` (another checkout of autodeep, e.g. ``git worktree add 
 also runs with that checkout's code, the two alternating which goes first (``--rounds`` repeats the pairs, so
 each code runs first as often), under the same load; the ``code`` column says which ran (``this`` or
 ``baseline``) and ``commit`` its commit. ``--max-trials`` caps the trials as well as the time, for comparisons
-that should not depend on the load.
+that should not depend on the load. ``--cohort-sizes 1 4`` runs every pair with each ``cohort_size`` (trials
+trained together, ``autodeep.train.cohort``), alternating in the same way.
 
 Writes ``benchmarks/results/throughput_<datasets>_<backends>_<time-limit>_<max-trials>.md`` and the raw rows
 to the CSV beside it.
@@ -46,9 +47,9 @@ import _common as C
 
 TABLES = ("credit-g", "kc1", "phoneme", "adult", "bank-marketing", "Australian", "titanic", "kr-vs-kp")
 IMAGES = ("cifar10",)
-COLUMNS = ["dataset", "backend", "code", "rows", "time_limit", "wall_s", "trials", "trials_per_min", "in_fit",
-           "first_trial_s", "prepare_s", "search_s", "final_s", "compile_s", "step_ms", "trial_sps", "bare_sps",
-           "score", "error", "commit"]
+COLUMNS = ["dataset", "backend", "code", "cohort_size", "rows", "time_limit", "wall_s", "trials", "trials_per_min",
+           "in_fit", "first_trial_s", "prepare_s", "search_s", "final_s", "compile_s", "step_ms", "trial_sps",
+           "bare_sps", "score", "error", "commit"]
 BARE_EPOCHS = 4
 
 
@@ -75,10 +76,27 @@ def search_times(study, started: float, ended: float) -> dict:
     first_start = min(t.datetime_start.timestamp() for t in done)
     last_end = max(t.datetime_complete.timestamp() for t in done)
     span = max(last_end - first_start, 1e-9)
-    in_fit = sum(t.user_attrs.get("fit_seconds", 0.0) for t in done)
+    in_fit = sum(fit_seconds(done).values())
     return {"trials": len(done), "trials_per_min": 60 * len(done) / span, "in_fit": in_fit / span,
             "first_trial_s": min(t.datetime_complete.timestamp() for t in done) - started,
             "prepare_s": first_start - started, "search_s": span, "final_s": ended - last_end}
+
+
+def fit_seconds(trials) -> dict:
+    """Seconds inside training per fit: a trial's own ``fit_seconds``, and once per cohort of trials trained
+    together (its members' longest, the cohort's training time), keyed by the cohort's first trial.
+
+    >>> from types import SimpleNamespace as T
+    >>> fit_seconds([T(number=0, user_attrs={"fit_seconds": 2.0}),
+    ...              T(number=1, user_attrs={"fit_seconds": 3.0, "cohort": [1, 2]}),
+    ...              T(number=2, user_attrs={"fit_seconds": 1.5, "cohort": [1, 2]})])
+    {0: 2.0, 1: 3.0}
+    """
+    seconds: dict = {}
+    for t in trials:
+        key = t.user_attrs.get("cohort", [t.number])[0]
+        seconds[key] = max(seconds.get(key, 0.0), t.user_attrs.get("fit_seconds", 0.0))
+    return seconds
 
 
 def bare_fit(clf, x_train, y_train) -> dict:
@@ -122,10 +140,12 @@ def run_one(name: str, backend: str, args) -> dict:
     x_tr, y_tr, x_te, y_te = load(root, name)
     task = ak.ImageClassifier if name in IMAGES else ak.StructuredDataClassifier
     row = {"dataset": name, "backend": backend, "code": "baseline" if args.code else "this",
-           "rows": len(y_tr) + len(y_te), "time_limit": args.time_limit,
+           "cohort_size": args.cohort_sizes[0], "rows": len(y_tr) + len(y_te), "time_limit": args.time_limit,
            "commit": C.git_commit(args.code or C.REPO)}
     with tempfile.TemporaryDirectory() as tmp:
-        clf = task(max_trials=args.max_trials, time_limit=args.time_limit, seed=0, overwrite=True, verbose=0, directory=tmp)
+        cohort = {"cohort_size": args.cohort_sizes[0]} if args.cohort_sizes != [1] else {}  # a baseline may lack it
+        clf = task(max_trials=args.max_trials, time_limit=args.time_limit, seed=0, overwrite=True, verbose=0,
+                   directory=tmp, **cohort)
         started = time.time()
         clf.fit(x_tr, y_tr)
         ended = time.time()
@@ -140,11 +160,11 @@ def run_one(name: str, backend: str, args) -> dict:
     return row
 
 
-def run_in_process(name: str, backend: str, args, code: str | None = None) -> dict:
-    """Run one pair in a child process with ``KERAS_BACKEND=backend`` and the autodeep of ``code`` (a checkout;
-    None: this one); an error becomes the row's error."""
+def run_in_process(name: str, backend: str, args, code: str | None = None, cohort_size: int = 1) -> dict:
+    """Run one pair in a child process with ``KERAS_BACKEND=backend``, the autodeep of ``code`` (a checkout;
+    None: this one) and ``cohort_size``; an error becomes the row's error."""
     cmd = [sys.executable, __file__, "--one", name, "--backends", backend, "--time-limit", str(args.time_limit),
-           "--max-trials", str(args.max_trials)]
+           "--max-trials", str(args.max_trials), "--cohort-sizes", str(cohort_size)]
     if args.data_dir:
         cmd += ["--data-dir", args.data_dir]
     if code:
@@ -153,7 +173,8 @@ def run_in_process(name: str, backend: str, args, code: str | None = None) -> di
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     if done.returncode or not lines:
-        return {"dataset": name, "backend": backend, "code": "baseline" if code else "this", "error": done.stderr.strip().splitlines()[-1:] or "no output"}
+        return {"dataset": name, "backend": backend, "code": "baseline" if code else "this", "cohort_size": cohort_size,
+                "error": done.stderr.strip().splitlines()[-1:] or "no output"}
     return json.loads(lines[-1])
 
 
@@ -174,6 +195,9 @@ def parse_args(argv=None):
     p.add_argument("--baseline", help="another autodeep checkout: run the same pairs with its code too, "
                                       "alternating which goes first")
     p.add_argument("--rounds", type=int, default=1, help="run every pair this many times (default 1)")
+    p.add_argument("--cohort-sizes", type=int, nargs="+", default=[1],
+                   help="run every pair with each of these cohort_size values (trials trained together), "
+                        "alternating which goes first (default: 1)")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one dataset in this process
     p.add_argument("--code", help=argparse.SUPPRESS)  # internal: the checkout --one imports autodeep from
     C.add_io_arguments(p, "throughput_{datasets}_{backends}_{time_limit}_{max_trials}")
@@ -188,28 +212,32 @@ def main(argv=None) -> None:
         print(json.dumps(run_one(args.one, args.backends[0], args), default=float))
         return
     rows = []
-    for name, backend, code in runs(args):
-        rows.append(run_in_process(name, backend, args, code))
+    for name, backend, code, cohort_size in runs(args):
+        rows.append(run_in_process(name, backend, args, code, cohort_size))
         print(C.md_row(rows[-1].get(c) for c in COLUMNS), flush=True)
         C.write_report(args.out, summarize(rows), rows)
     print(f"wrote {args.out}")
 
 
-def runs(args) -> list[tuple[str, str, str | None]]:
-    """``(dataset, backend, code)`` in the order they run: with a baseline, each pair runs with both codes, the
-    one that goes first alternating from pair to pair.
+def runs(args) -> list[tuple[str, str, str | None, int]]:
+    """``(dataset, backend, code, cohort_size)`` in the order they run: with a baseline, each pair runs with both
+    codes (the baseline with cohort size 1), and with each of this code's cohort sizes, the variant that goes first
+    alternating from pair to pair.
 
     >>> import argparse
-    >>> runs(argparse.Namespace(datasets=["kc1"], backends=["jax"], baseline="/b", rounds=2))
-    [('kc1', 'jax', None), ('kc1', 'jax', '/b'), ('kc1', 'jax', '/b'), ('kc1', 'jax', None)]
+    >>> runs(argparse.Namespace(datasets=["kc1"], backends=["jax"], baseline="/b", rounds=2, cohort_sizes=[1]))
+    [('kc1', 'jax', None, 1), ('kc1', 'jax', '/b', 1), ('kc1', 'jax', '/b', 1), ('kc1', 'jax', None, 1)]
+    >>> runs(argparse.Namespace(datasets=["kc1", "phoneme"], backends=["jax"], baseline=None, rounds=1,
+    ...                         cohort_sizes=[1, 4]))
+    [('kc1', 'jax', None, 1), ('kc1', 'jax', None, 4), ('phoneme', 'jax', None, 4), ('phoneme', 'jax', None, 1)]
     """
-    codes = [None, args.baseline] if args.baseline else [None]
+    variants = [(None, size) for size in args.cohort_sizes] + ([(args.baseline, 1)] if args.baseline else [])
     order = []
     for _ in range(args.rounds):
         for name in args.datasets:
             for backend in args.backends:
-                order += [(name, backend, code) for code in codes]
-                codes = codes[::-1]
+                order += [(name, backend, *variant) for variant in variants]
+                variants = variants[::-1]
     return order
 
 
