@@ -392,6 +392,41 @@ def test_tabm_block_trains_members_that_differ_and_exports_their_mean(tmp_path):
         ak.StructuredDataBlock(block_type="tabm", members=1)
 
 
+def test_realmlp_block_learns_and_exports_its_scaling_embedding_and_parametric_layers(tmp_path):
+    rng = np.random.default_rng(2)
+    x = pd.DataFrame({"a": rng.normal(size=600), "b": rng.normal(size=600), "c": rng.choice(list("uvw"), 600)})
+    y = np.where(np.sin(2 * x["a"]) + (x["c"] == "u") > 0.2, "yes", "no")  # a periodic signal in one column
+    node = ak.StructuredDataInput()
+    out = ak.ClassificationHead()(ak.StructuredDataBlock(block_type="realmlp", num_layers=2)(node))
+    model = ak.AutoModel(node, out, max_trials=1, directory=tmp_path, seed=0, verbose=0, retrieval=False,
+                         bagging_folds=0)
+    model.fit(x[:450], y[:450], epochs=15)
+    assert (model.predict(x[450:]).ravel() == y[450:]).mean() > 0.85  # held-out rows
+    net = model.export_model()
+    layers = {type(layer).__name__: layer for layer in net._flatten_layers()}
+    assert {"FeatureScale", "PeriodicBiasEmbedding", "ParametricActivation"} <= set(layers)
+    scale = keras.ops.convert_to_numpy(layers["FeatureScale"].scale) * 6.0
+    assert np.abs(scale - 1.0).max() > 0.01  # the front scales were trained away from 1
+    loaded = ak.load_model(model.save(tmp_path / "export"))
+    np.testing.assert_allclose(loaded.predict_proba(x[450:]), model.predict_proba(x[450:]), atol=1e-6)
+
+
+def test_feature_scale_steps_its_factor_times_as_far_as_other_weights():
+    from autodeep.blocks.layers import FeatureScale
+
+    model = keras.Sequential([keras.Input((2,)), FeatureScale(step_factor=6.0), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    layer, dense = model.layers
+    kernel = keras.ops.convert_to_numpy(dense.kernel).copy()
+    x, y = np.array([[1.0, 2.0]], "float32"), np.array([[5.0]], "float32")
+    model.train_on_batch(x, y)
+    # Adam's first step moves every weight by the learning rate; the scale is 6 x its weight
+    scale_step = np.abs(6.0 * keras.ops.convert_to_numpy(layer.scale) - 1.0)
+    kernel_step = np.abs(keras.ops.convert_to_numpy(dense.kernel) - kernel)
+    np.testing.assert_allclose(scale_step, 0.06, rtol=1e-3)
+    np.testing.assert_allclose(kernel_step, 0.01, rtol=1e-3)
+
+
 def test_a_table_search_tries_the_shipped_portfolio_first_in_its_order(small_credit, tmp_path):
     from autodeep.modalities import table_starts
 

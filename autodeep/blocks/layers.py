@@ -64,6 +64,110 @@ class PeriodicEmbedding(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="autodeep")
+class FeatureScale(keras.layers.Layer):
+    """Each input feature times a learned scale (1 at first) that moves ``step_factor`` times as fast as the
+    other weights: RealMLP's front scaling layer (Holzmueller et al., "Better by Default: Strong Pre-Tuned MLPs
+    and Boosted Trees on Tabular Data", 2024), which lets the network learn which features matter early.
+
+    The scale is ``step_factor * w`` with ``w`` starting at ``1 / step_factor``: Adam-type optimizers step each
+    weight by about the learning rate whatever its gradient's size, so the scale steps ``step_factor`` times
+    as far.
+
+    Example:
+        >>> import numpy as np
+        >>> FeatureScale(step_factor=6.0)(np.array([[1.0, -2.0]], "float32")).tolist()
+        [[1.0, -2.0]]
+    """
+
+    def __init__(self, step_factor: float = 6.0, **kwargs):
+        super().__init__(**kwargs)
+        self.step_factor = float(step_factor)
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(name="scale", shape=(int(input_shape[-1]),),
+                                     initializer=keras.initializers.Constant(1.0 / self.step_factor))
+
+    def call(self, inputs):
+        return inputs * (self.step_factor * self.scale)[None]
+
+    def get_config(self):
+        return {**super().get_config(), "step_factor": self.step_factor}
+
+
+@keras.saving.register_keras_serializable(package="autodeep")
+class PeriodicBiasEmbedding(keras.layers.Layer):
+    """RealMLP's "PBLD" numeric embedding: per feature, ``[x_j, V_j cos(2 pi (c_j x_j + b_j)) + a_j]``, with
+    learned frequencies ``c_j`` (normal, ``sigma``), phases ``b_j`` (uniform) and a linear map to
+    ``embedding_dim - 1`` values; the feature itself is kept beside them (the "densenet" part).
+
+    Example:
+        >>> import numpy as np
+        >>> layer = PeriodicBiasEmbedding(n_frequencies=8, sigma=0.1, embedding_dim=4)
+        >>> out = layer(np.array([[0.5, -1.0, 2.0]], "float32"))
+        >>> tuple(out.shape), out[0, 0].tolist() == 0.5
+        ((1, 12), True)
+    """
+
+    INIT_ONLY = ("sigma",)  # config read only when the weights are initialised (autodeep.train.cohort)
+
+    def __init__(self, n_frequencies: int = 16, sigma: float = 0.1, embedding_dim: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.n_frequencies = n_frequencies
+        self.sigma = sigma
+        self.embedding_dim = embedding_dim
+
+    def build(self, input_shape):
+        n_features, out = int(input_shape[-1]), self.embedding_dim - 1
+        self.frequencies = self.add_weight(name="frequencies", shape=(n_features, self.n_frequencies),
+                                           initializer=keras.initializers.RandomNormal(stddev=self.sigma))
+        self.phases = self.add_weight(name="phases", shape=(n_features, self.n_frequencies),
+                                      initializer=keras.initializers.RandomUniform(-0.5, 0.5))
+        limit = 1.0 / math.sqrt(self.n_frequencies)
+        self.kernel = self.add_weight(name="kernel", shape=(n_features, self.n_frequencies, out),
+                                      initializer=keras.initializers.RandomUniform(-limit, limit))
+        self.bias = self.add_weight(name="bias", shape=(n_features, out),
+                                    initializer=keras.initializers.RandomUniform(-limit, limit))
+
+    def call(self, inputs):
+        periodic = ops.cos(2.0 * math.pi * (self.frequencies[None] * ops.expand_dims(inputs, -1) + self.phases[None]))
+        linear = ops.einsum("bfk,fkd->bfd", periodic, self.kernel) + self.bias[None]
+        embedded = ops.concatenate([ops.expand_dims(inputs, -1), linear], axis=-1)
+        return ops.reshape(embedded, (-1, embedded.shape[1] * self.embedding_dim))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], int(input_shape[-1]) * self.embedding_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "n_frequencies": self.n_frequencies, "sigma": self.sigma,
+                "embedding_dim": self.embedding_dim}
+
+
+@keras.saving.register_keras_serializable(package="autodeep")
+class ParametricActivation(keras.layers.Layer):
+    """``x + a (f(x) - x)`` with a learned ``a`` per unit (1 at first: the activation ``f`` itself), so each unit
+    can become more linear: RealMLP's parametric activation.
+
+    Example:
+        >>> import numpy as np
+        >>> ParametricActivation("relu")(np.array([[-1.0, 2.0]], "float32")).tolist()
+        [[0.0, 2.0]]
+    """
+
+    def __init__(self, activation: str = "selu", **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activation
+
+    def build(self, input_shape):
+        self.mix = self.add_weight(name="mix", shape=(int(input_shape[-1]),), initializer="ones")
+
+    def call(self, inputs):
+        return inputs + self.mix[None] * (keras.activations.get(self.activation)(inputs) - inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
+
+
+@keras.saving.register_keras_serializable(package="autodeep")
 class CategoricalEmbedding(keras.layers.Layer):
     """Embed integer-coded categorical columns, one table per column, flattened.
 

@@ -6,7 +6,14 @@ import math
 
 import keras
 
-from autodeep.blocks.layers import CategoricalEmbedding, ClassToken, PeriodicEmbedding
+from autodeep.blocks.layers import (
+    CategoricalEmbedding,
+    ClassToken,
+    FeatureScale,
+    ParametricActivation,
+    PeriodicBiasEmbedding,
+    PeriodicEmbedding,
+)
 from autodeep.blocks.members import member_body
 from autodeep.blocks.text_layers import ColumnSlices
 from autodeep.graph import Block, GraphError, TabularFeatures
@@ -31,9 +38,10 @@ def tabular_to_dense(hp, features: TabularFeatures, numerical_encoding: str | No
                      categorical_dim: int | None = None):
     """Encode a table's numeric, categorical and text tensors into one 2-D float tensor.
 
-    Numeric columns arrive quantile-normalised; they are used as they are or through
-    learned periodic embeddings. Categorical codes go through embedding tables, and text
-    columns through ``encode_texts``.
+    Numeric columns arrive quantile-normalised; they are used as they are, through learned periodic embeddings,
+    or (``"pbld"``, RealMLP's) through a front scaling layer and periodic embeddings with phases that keep each
+    value beside its embedding. Categorical codes go through embedding tables, and text columns through
+    ``encode_texts``.
     """
     parts = []
     n_numerical = int(features.numerical.shape[-1])
@@ -45,6 +53,11 @@ def tabular_to_dense(hp, features: TabularFeatures, numerical_encoding: str | No
                 sigma=hp.Choice("frequency_scale", [0.3, 0.03, 0.1, 1.0, 3.0], default=0.3),
                 embedding_dim=hp.Choice("numerical_embedding_dim", [8, 16, 32], default=16),
             )(features.numerical))
+        elif encoding == "pbld":
+            scaled = FeatureScale()(features.numerical)
+            parts.append(PeriodicBiasEmbedding(
+                n_frequencies=16, sigma=hp.Choice("frequency_scale", [0.3, 0.03, 0.1, 1.0, 3.0], default=0.1),
+                embedding_dim=4)(scaled))
         else:
             parts.append(features.numerical)
     if features.cardinalities:
@@ -97,19 +110,32 @@ def ft_transformer(hp, features: TabularFeatures, num_layers: int, dropout: floa
     return keras.layers.ReLU()(keras.layers.LayerNormalization()(keras.layers.Flatten()(first)))
 
 
+def realmlp_body(x, num_layers: int, units: int, dropout: float):
+    """RealMLP's body: dense layers (LeCun-normal, as its NTK parametrisation starts) with parametric SELU
+    activations and dropout."""
+    for _ in range(num_layers):
+        x = ParametricActivation("selu")(keras.layers.Dense(units, kernel_initializer="lecun_normal")(x))
+        if dropout:
+            x = keras.layers.Dropout(dropout)(x)
+    return x
+
+
 class StructuredDataBlock(Block):
     """The default block for tables: column encodings followed by an MLP, a residual MLP or a transformer.
 
     Args:
-        numerical_encoding: ``"none"`` or ``"periodic"``; searched when ``None`` (the transformer always
-            embeds numeric columns periodically, one token per column).
-        block_type: ``"mlp"`` or ``"resnet"`` (searched when ``None``), or one of two that only run when
-            asked for (each costs several times an MLP per row on CPU):
+        numerical_encoding: ``"none"``, ``"periodic"`` or ``"pbld"`` (RealMLP's); searched between the first
+            two when ``None`` (the transformer always embeds numeric columns periodically, one token per column).
+        block_type: ``"mlp"`` or ``"resnet"`` (searched when ``None``), or one of three that only run when
+            asked for (the first two cost several times an MLP per row on CPU):
             ``"transformer"``: an FT-Transformer over column tokens (``num_layers`` transformer layers;
             token size, attention dropout and ``dropout`` of the feed-forward part searched);
             ``"tabm"``: TabM-mini, an ensemble of ``members`` MLPs in one network that share their
             layers but not their first-layer scaling or output layer, each trained on its own loss and
             averaged at prediction (``autodeep.blocks.members``). It must feed a head directly.
+            ``"realmlp"`` (opt-in until measured): RealMLP's architecture (Holzmueller et al., 2024): numeric
+            columns through a front scaling layer and "PBLD" periodic embeddings (``numerical_encoding="pbld"``),
+            then 3 x 256 dense layers with parametric SELU activations (``autodeep.blocks.layers``).
         members: Ensemble size of ``"tabm"``; searched in {32, 16, 8} when ``None``.
         num_layers, num_units, dropout: Fix parts of the body's space.
 
@@ -125,8 +151,8 @@ class StructuredDataBlock(Block):
                  categorical_encoding: bool = True, normalize: bool | None = None, seed: int | None = None,
                  members: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        for arg, value, allowed in (("numerical_encoding", numerical_encoding, ("none", "periodic")),
-                                    ("block_type", block_type, ("mlp", "resnet", "transformer", "tabm"))):
+        for arg, value, allowed in (("numerical_encoding", numerical_encoding, ("none", "periodic", "pbld")),
+                                    ("block_type", block_type, ("mlp", "resnet", "transformer", "tabm", "realmlp"))):
             if value is not None and value not in allowed:
                 raise ValueError(f"StructuredDataBlock: {arg} must be one of {allowed} or None; received {value!r}.")
         self.numerical_encoding = numerical_encoding
@@ -148,6 +174,10 @@ class StructuredDataBlock(Block):
         if self.block_type == "transformer":  # only when asked for: never part of the searched choice
             return ft_transformer(hp, inputs, self.num_layers or hp.Choice("num_layers", [3, 1, 2, 4], default=3),
                                   self._dropout(hp))
+        if self.block_type == "realmlp":  # only when asked for, like the transformer
+            return realmlp_body(tabular_to_dense(hp, inputs, self.numerical_encoding or "pbld"),
+                                self.num_layers or hp.Choice("num_layers", [3, 2, 4], default=3),
+                                self.num_units or hp.Choice("units", [256, 128, 512], default=256), self._dropout(hp))
         x = tabular_to_dense(hp, inputs, self.numerical_encoding)
         if self.block_type == "tabm":  # only when asked for, like the transformer
             return member_body(x, self.members or hp.Choice("members", [32, 16, 8], default=32),
