@@ -69,6 +69,8 @@ def search_times(study, started: float, ended: float) -> dict:
     """Trial counts and the split of the fit's wall time, read from the study's trial records."""
     import optuna
 
+    from autodeep.search.cohorts import once_per_cohort
+
     done = [t for t in study.trials if t.datetime_complete is not None
             and t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)]
     if not done:
@@ -76,27 +78,10 @@ def search_times(study, started: float, ended: float) -> dict:
     first_start = min(t.datetime_start.timestamp() for t in done)
     last_end = max(t.datetime_complete.timestamp() for t in done)
     span = max(last_end - first_start, 1e-9)
-    in_fit = sum(fit_seconds(done).values())
+    in_fit = once_per_cohort(done, "fit_seconds")
     return {"trials": len(done), "trials_per_min": 60 * len(done) / span, "in_fit": in_fit / span,
             "first_trial_s": min(t.datetime_complete.timestamp() for t in done) - started,
             "prepare_s": first_start - started, "search_s": span, "final_s": ended - last_end}
-
-
-def fit_seconds(trials) -> dict:
-    """Seconds inside training per fit: a trial's own ``fit_seconds``, and once per cohort of trials trained
-    together (its members' longest, the cohort's training time), keyed by the cohort's first trial.
-
-    >>> from types import SimpleNamespace as T
-    >>> fit_seconds([T(number=0, user_attrs={"fit_seconds": 2.0}),
-    ...              T(number=1, user_attrs={"fit_seconds": 3.0, "cohort": [1, 2]}),
-    ...              T(number=2, user_attrs={"fit_seconds": 1.5, "cohort": [1, 2]})])
-    {0: 2.0, 1: 3.0}
-    """
-    seconds: dict = {}
-    for t in trials:
-        key = t.user_attrs.get("cohort", [t.number])[0]
-        seconds[key] = max(seconds.get(key, 0.0), t.user_attrs.get("fit_seconds", 0.0))
-    return seconds
 
 
 def bare_fit(clf, x_train, y_train) -> dict:

@@ -16,6 +16,7 @@ from autodeep.graph import Graph, HyperParameters, as_list
 from autodeep.graph.describe import describe_architecture
 from autodeep.morph.inherit import inherit
 from autodeep.search import TrialPruned
+from autodeep.search.cohorts import COHORT
 from autodeep.storage import Project
 from autodeep.data.rows import is_lazy
 from autodeep.train import TrainResult, fit_model, free_memory
@@ -126,7 +127,7 @@ class TrialRun:
                                                                      self.weights_va),
                                  batch_size=self.batch_size, patience=self.patience, deadline=deadline,
                                  seed=None if self.seed is None else self.seed + numbers[0])
-            together = {"cohort": list(numbers)}  # the trials trained together, the planned one first
+            together = {COHORT: list(numbers)}  # the trials trained together, the planned one first
             return [result if isinstance(result, Exception) else _outcome(self.save, *member, result, together)
                     for member, result in zip(zip(numbers, hps, models), results)]
         finally:

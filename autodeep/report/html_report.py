@@ -14,6 +14,7 @@ from autodeep.report import plots
 from autodeep.graph.describe import describe_architecture
 from autodeep.report.board import frame
 from autodeep.report.project_data import SearchRecord, load_search
+from autodeep.search.cohorts import once_per_cohort
 from autodeep.storage.files import atomic_write_bytes
 
 #: Section ids and titles, in the page's order.
@@ -262,8 +263,7 @@ def time_section(context: _Context) -> Section:
     trials = [t for t in record.trials if t.datetime_start is not None]
     if not trials:
         return Section("time", skipped="no trial ran.")
-    in_fit = sum(t.user_attrs.get("fit_seconds", 0.0) for t in trials)
-    in_trials = sum(t.user_attrs.get("seconds", 0.0) for t in trials)
+    in_fit, in_trials = (once_per_cohort(trials, key) for key in ("fit_seconds", "seconds"))
     seconds = (record.timing or {}).get("seconds")
     if seconds is None:  # interrupted or failed: the search's span from the trials' times
         span = max((t.datetime_complete or t.datetime_start) for t in trials) - min(t.datetime_start for t in trials)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 SIBLING_OF = "sibling_of"  # a sibling trial's user attribute: its leader's number
+COHORT = "cohort"  # a trial's user attribute when it trained in a cohort: the numbers of its members, leader first
 
 
 def sibling_values(values: dict[str, Any], space: dict, names: list[str], count: int) -> list[dict[str, Any]]:
@@ -33,3 +34,21 @@ def sibling_values(values: dict[str, Any], space: dict, names: list[str], count:
             sibling[name] = choices[(choices.index(values[name]) + j) % len(choices)]
         siblings.append(sibling)
     return siblings
+
+
+def once_per_cohort(trials, attribute: str) -> float:
+    """The sum of a time ``attribute`` (``"fit_seconds"``, ``"seconds"``) over ``trials``, a cohort's trials
+    counted once (their longest): they spent the same seconds together.
+
+    Example:
+        >>> from types import SimpleNamespace as T
+        >>> once_per_cohort([T(number=0, user_attrs={"seconds": 2.0}),
+        ...                  T(number=1, user_attrs={"seconds": 3.0, "cohort": [1, 2]}),
+        ...                  T(number=2, user_attrs={"seconds": 2.5, "cohort": [1, 2]})], "seconds")
+        5.0
+    """
+    seconds: dict = {}
+    for t in trials:
+        key = t.user_attrs.get(COHORT, [t.number])[0]
+        seconds[key] = max(seconds.get(key, 0.0), t.user_attrs.get(attribute, 0.0))
+    return sum(seconds.values())
