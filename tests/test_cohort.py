@@ -114,6 +114,18 @@ JAX_SCRIPT = textwrap.dedent("""
     out["same_as_alone"] = {
         "weights": max(float(np.abs(a - b).max()) for a, b in zip(trio[1].get_weights(), alone.get_weights())),
         "epochs": [results[1].epochs_run, single.epochs_run], "best": [results[1].best_epoch, single.best_epoch]}
+    # four members, two of which stop at once: the two left are dropped to a stack of two (no compile margin)
+    from autodeep.train import cohort
+    compactions, compact = [], cohort._compact
+    cohort._compact = lambda *args: (compactions.append(len(args[1])), compact(*args))[1]
+    cohort.COMPILE_MARGIN = 0.0
+    quartet = [model(4, 0.0), model(2, 3e-3), model(5, 0.0), model(6, 1e-2)]
+    compacted = fit_cohort(quartet, *fit, val, batch_size=32, patience=4, seed=5)
+    out["compacted"] = {
+        "stacks": compactions,
+        "weights": max(float(np.abs(a - b).max()) for a, b in zip(quartet[1].get_weights(), alone.get_weights())),
+        "epochs": [compacted[1].epochs_run, single.epochs_run],
+        "frozen": [(r.epochs_run, r.best_epoch) for r in compacted[::2]]}
     out["members"] = [{"epochs": r.epochs_run, "best": r.best_epoch, "stopped": r.stopped, "score": r.score,
                        "evaluated": float(m.evaluate(*val, verbose=0)),
                        "predictions": float(np.abs(m.predict(val[0], verbose=0) - r.validation_predictions).max())}
@@ -144,6 +156,13 @@ def test_a_member_trains_in_its_cohort_exactly_as_alone(on_jax):
     same = on_jax["same_as_alone"]
     assert same["weights"] < 1e-5
     assert same["epochs"][0] == same["epochs"][1] and same["best"][0] == same["best"][1]
+
+
+def test_members_that_stopped_are_dropped_from_the_stack_without_changing_the_others(on_jax):
+    compacted = on_jax["compacted"]
+    assert compacted["stacks"] and compacted["stacks"][0] == 4  # a stack of four was compacted
+    assert compacted["weights"] < 1e-5 and compacted["epochs"][0] == compacted["epochs"][1]
+    assert compacted["frozen"] == [[5, 1], [5, 1]]  # each frozen member: 5 epochs, the first its best
 
 
 def test_each_member_keeps_its_best_weights_and_stops_on_its_own(on_jax):

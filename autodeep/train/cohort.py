@@ -32,6 +32,7 @@ from autodeep.train.trainer import (
 )
 
 VALIDATION_CHUNK = 1024  # validation rows per evaluation call, as prediction uses
+COMPILE_MARGIN = 2.0  # stopped members are dropped when that saves this many compiles' time
 
 
 def cohort_mismatch(models) -> str | None:
@@ -128,7 +129,10 @@ def fit_cohort(models, x, y, validation_data, batch_size: int | None = None, pat
     x, y, sample_weight, validation_data = _on_device((x, y, sample_weight, tuple(validation_data)))
     started, rng = time.time(), np.random.default_rng(seed)
     full = rows // batch_size * batch_size
+    slots = np.arange(len(models))  # the member each row of the stacked state trains
+    epoch_seconds: list[float] = []
     for _ in range(max_epochs):
+        epoch_started = time.time()
         order = rng.permutation(rows)
         losses = []
         for batches in (order[:full].reshape(-1, batch_size), order[full:][None]):  # full batches, then the rest
@@ -136,15 +140,40 @@ def fit_cohort(models, x, y, validation_data, batch_size: int | None = None, pat
                 state, loss = program.train(state, x, y, sample_weight, batches)
                 losses.append(np.asarray(loss, "float64") * batches.size)
         val_loss, outputs = program.evaluate(state, validation_data)
-        state = watch.epoch(np.sum(losses, axis=0) / rows, val_loss, state, outputs, program)
+        state = watch.epoch(np.sum(losses, axis=0) / rows, val_loss, state, outputs, program, slots)
+        epoch_seconds.append(time.time() - epoch_started)
         if not watch.running.any():
             break
         if deadline is not None and time.time() > deadline:
             watch.stop_all("deadline")
             break
+        if worth_compacting(watch, slots, epoch_seconds):
+            state, slots = _compact(state, slots, watch.running)
     for i, model in enumerate(models):
         program.write_back(model, watch.best_state, i)
     return watch.results((time.time() - started) / max(watch.epochs.max(), 1))
+
+
+def worth_compacting(watch, slots: np.ndarray, epoch_seconds: list[float]) -> bool:
+    """Whether to drop the stopped members from the stacked state: at most half the slots still train, and the
+    steps saved over the epochs left (at least the running members' patience left, each epoch's time taken as
+    proportional to the slots) outweigh ``COMPILE_MARGIN`` compiles (the first epoch's time over a steady one's)."""
+    running = watch.running[slots]
+    if len(epoch_seconds) < 2 or not 0 < running.sum() <= len(slots) // 2:
+        return False
+    steady = float(np.median(epoch_seconds[1:][-3:]))
+    compile_seconds = max(epoch_seconds[0] - steady, 0.0)
+    epochs_left = int((watch.patience - watch.since_best[slots][running]).max())
+    return steady * (1 - running.sum() / len(slots)) * epochs_left > COMPILE_MARGIN * compile_seconds
+
+
+def _compact(state, slots: np.ndarray, running: np.ndarray) -> tuple:
+    """The stacked ``state`` and its ``slots`` without the members that stopped (the programs compile again for
+    the smaller stack)."""
+    import jax
+
+    keep = np.flatnonzero(running[slots])
+    return jax.tree.map(lambda a: a[keep], state), slots[keep]
 
 
 def _stack(models) -> tuple:
@@ -251,6 +280,13 @@ class _Program:
                 variable.assign(value[member])
 
 
+def _by_member(values: np.ndarray, slots: np.ndarray, k: int) -> np.ndarray:
+    """Values of the stacked rows as an array over all ``k`` members (NaN for members no longer stacked)."""
+    out = np.full(k, np.nan)
+    out[slots] = values
+    return out
+
+
 class _Watch:
     """Per-member early stopping, learning-rate cuts on a plateau, best states and history, as the trainer's
     ``EarlyStopping`` and ``ReduceLROnPlateau`` callbacks keep them for one model."""
@@ -266,11 +302,12 @@ class _Watch:
         self.history = [{"loss": [], "val_loss": []} for _ in range(k)]
         self.best_state = self.best_outputs = None
 
-    def epoch(self, train_loss, val_loss, state, outputs, program) -> tuple:
-        """Record one epoch of every member; returns ``state`` with the learning rates of plateaued members cut."""
+    def epoch(self, train_loss, val_loss, state, outputs, program, slots: np.ndarray) -> tuple:
+        """Record one epoch of the members in the stacked ``state`` (member ``slots[i]`` in its row ``i``, as the
+        losses and outputs); returns ``state`` with the learning rates of plateaued members cut."""
         import jax
-        import jax.numpy as jnp
 
+        train_loss, val_loss = (_by_member(values, slots, len(self.running)) for values in (train_loss, val_loss))
         running = self.running.copy()
         self.epochs += running
         for i in np.flatnonzero(running):
@@ -282,15 +319,14 @@ class _Watch:
         improved = running & self.running & (val_loss < self.best_loss)
         self.best_loss = np.where(improved, val_loss, self.best_loss)
         self.best_epoch = np.where(improved, self.epochs, self.best_epoch)
-        if self.best_state is None:
+        if self.best_state is None:  # the first epoch: every member in its own row
             self.best_state, self.best_outputs = state, outputs
         else:
-            keep = jnp.asarray(improved)
-            pick = lambda now, best: jnp.where(keep.reshape((-1,) + (1,) * (now.ndim - 1)), now, best)  # noqa: E731
-            self.best_state = jax.tree.map(pick, state, self.best_state)
-            self.best_outputs = jax.tree.map(
-                lambda now, best: np.where(improved.reshape((-1,) + (1,) * (now.ndim - 1)), now, best),
-                outputs, self.best_outputs)
+            rows = np.flatnonzero(improved[slots])
+            self.best_state = jax.tree.map(lambda best, now: best.at[slots[rows]].set(now[rows]), self.best_state,
+                                           state)
+            for best, now in zip(jax.tree.leaves(self.best_outputs), jax.tree.leaves(outputs)):
+                best[slots[rows]] = now[rows]
         self.since_best = np.where(improved, 0, self.since_best + 1)
         patient = self.since_best < self.patience
         for i in np.flatnonzero(self.running & ~patient):
@@ -299,20 +335,22 @@ class _Watch:
         better = running & (val_loss < self.plateau_best - PLATEAU_DELTA)
         self.plateau_best = np.where(better, val_loss, self.plateau_best)
         self.since_plateau = np.where(better, 0, self.since_plateau + 1)
-        rates = program.learning_rates(state)
+        rates = _by_member(program.learning_rates(state), slots, len(self.running))
         cut = self.running & (self.since_plateau >= self.plateau) & (rates > np.float32(MIN_LEARNING_RATE))
         if not cut.any():
             return state
         self.since_plateau = np.where(cut, 0, self.since_plateau)
-        return program.set_learning_rates(state, np.where(cut, np.maximum(rates * PLATEAU_FACTOR, MIN_LEARNING_RATE),
-                                                          rates))
+        rates = np.where(cut, np.maximum(rates * PLATEAU_FACTOR, MIN_LEARNING_RATE), rates)
+        return program.set_learning_rates(state, rates[slots])
 
     def stop_all(self, why: str) -> None:
+        """End every running member's training (the deadline came): its best weights so far stand."""
         for i in np.flatnonzero(self.running):
             self.stopped[i] = why
         self.running[:] = False
 
     def results(self, seconds_per_epoch: float) -> list:
+        """Each member's ``TrainResult``, or the exception that ended it."""
         import jax
 
         results = []
