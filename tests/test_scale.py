@@ -174,6 +174,23 @@ def test_payload_keeps_large_arrays_out_of_the_pickle(tmp_path):
         save_payload(tmp_path / "bad", {"lock": __import__("threading").Lock()})
 
 
+def test_a_worker_refuses_a_search_published_by_other_autodeep_code(tmp_path):
+    from types import SimpleNamespace
+
+    from autodeep.search import Searcher
+    from autodeep.search.worker import CODE_ATTR, code_fingerprint, publish_search, run_worker
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    searcher = Searcher("random", max_trials=2, storage=url, study_name="s", verbose=0)
+    trial = SimpleNamespace(probe=lambda hp: hp.Float("x", 0.0, 1.0), run=lambda n, hp, r, d: 0.0, cohort_size=1)
+    study = publish_search(searcher, trial, None, tmp_path / "workers")
+    assert study.user_attrs[CODE_ATTR] == code_fingerprint()
+    study.set_user_attr(CODE_ATTR, "0123456789abcdef")  # as if published by another version
+    with pytest.raises(RuntimeError, match=r"published by other autodeep code \(fingerprint 0123456789abcdef\)"):
+        run_worker(url, "s", verbose=0)
+    assert len(study.trials) == 0  # the worker ran nothing
+
+
 KILL_SCRIPT = """
 import sys, time, keras
 sys.path.insert(0, sys.argv[2])

@@ -14,6 +14,8 @@ it (workers are). Exported artifacts never contain pickles.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import os
 import pickle
@@ -29,8 +31,10 @@ import optuna
 from autodeep.search.searcher import SearchFailed, Searcher
 
 PAYLOAD_ATTR = "autodeep_payload"
+CODE_ATTR = "autodeep_code"  # the fingerprint of the autodeep code that published the search
 MAX_TRIALS_ATTR = "autodeep_max_trials"
 DEADLINE_ATTR = "autodeep_deadline"
+PACKAGE = Path(__file__).resolve().parents[1]  # the autodeep package folder
 ARRAY_BYTES = 1 << 16  # arrays at least this large go to .npy files, mapped by the workers
 
 
@@ -116,10 +120,26 @@ def publish_search(searcher: Searcher, trial, deadline, folder) -> optuna.Study:
     study = searcher.open_study()
     path = save_payload(folder, {"searcher": searcher, "trial": trial, "deadline": deadline})
     study.set_user_attr(PAYLOAD_ATTR, str(path))
+    study.set_user_attr(CODE_ATTR, code_fingerprint())
     study.set_user_attr(MAX_TRIALS_ATTR, searcher.max_trials)
     fixed = deadline(study) if callable(deadline) else deadline
     study.set_user_attr(DEADLINE_ATTR, fixed)
     return study
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A short hash of the autodeep package's Python sources: a worker runs a published search only with the same
+    code (the payload pickles objects of that code; ``__version__`` does not change between commits).
+
+    Example:
+        >>> len(code_fingerprint()), code_fingerprint() == code_fingerprint()
+        (16, True)
+    """
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _study_name(storage, study_name: str | None) -> str:
@@ -148,6 +168,11 @@ def run_worker(study: str, study_name: str | None = None, verbose: int = 1) -> o
     if PAYLOAD_ATTR not in attrs:
         raise ValueError(f"The study {name!r} was not published for workers: start the search with "
                          f"n_workers > 1 or a storage URL (AutoModel(storage=..., ...)).")
+    published, here = attrs.get(CODE_ATTR), code_fingerprint()
+    if published != here:
+        raise RuntimeError(f"The search {name!r} was published by other autodeep code (fingerprint {published}) than "
+                           f"this worker runs ({here}, the autodeep at {PACKAGE}): install the same autodeep on "
+                           f"every worker machine, then start the worker again.")
     payload = load_payload(attrs[PAYLOAD_ATTR])
     searcher: Searcher = payload["searcher"]
     searcher.storage = study
