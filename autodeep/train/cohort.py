@@ -14,6 +14,7 @@ back into its Keras model.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -280,6 +281,27 @@ class _Program:
                 variable.assign(value[member])
 
 
+def _keep_improved(best, state, slots: np.ndarray, improved: np.ndarray):
+    """``best`` (a row per member) with the rows of ``state`` (member ``slots[i]`` in row ``i``) that ``improved``
+    written in: one compiled update per stack size (indexing by the improved rows alone compiled one per count)."""
+    return _keep_improved_program()(best, state, np.asarray(slots, "int32"), np.asarray(improved))
+
+
+@functools.lru_cache(maxsize=1)
+def _keep_improved_program():
+    import jax
+    import jax.numpy as jnp
+
+    def keep(best, state, slots, improved):
+        def leaf(b, s):
+            mask = improved.reshape((-1,) + (1,) * (s.ndim - 1))
+            return b.at[slots].set(jnp.where(mask, s, b[slots]))
+
+        return jax.tree.map(leaf, best, state)
+
+    return jax.jit(keep)
+
+
 def _by_member(values: np.ndarray, slots: np.ndarray, k: int) -> np.ndarray:
     """Values of the stacked rows as an array over all ``k`` members (NaN for members no longer stacked)."""
     out = np.full(k, np.nan)
@@ -322,9 +344,8 @@ class _Watch:
         if self.best_state is None:  # the first epoch: every member in its own row
             self.best_state, self.best_outputs = state, outputs
         else:
+            self.best_state = _keep_improved(self.best_state, state, slots, improved[slots])
             rows = np.flatnonzero(improved[slots])
-            self.best_state = jax.tree.map(lambda best, now: best.at[slots[rows]].set(now[rows]), self.best_state,
-                                           state)
             for best, now in zip(jax.tree.leaves(self.best_outputs), jax.tree.leaves(outputs)):
                 best[slots[rows]] = now[rows]
         self.since_best = np.where(improved, 0, self.since_best + 1)
