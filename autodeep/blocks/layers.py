@@ -95,10 +95,11 @@ class FeatureScale(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="autodeep")
-class PeriodicBiasEmbedding(keras.layers.Layer):
+class PeriodicBiasEmbedding(PeriodicEmbedding):
     """RealMLP's "PBLD" numeric embedding: per feature, ``[x_j, V_j cos(2 pi (c_j x_j + b_j)) + a_j]``, with
     learned frequencies ``c_j`` (normal, ``sigma``), phases ``b_j`` (uniform) and a linear map to
-    ``embedding_dim - 1`` values; the feature itself is kept beside them (the "densenet" part).
+    ``embedding_dim - 1`` values; the feature itself is kept beside them (the "densenet" part). Its settings,
+    output shape and config are ``PeriodicEmbedding``'s.
 
     Example:
         >>> import numpy as np
@@ -108,13 +109,8 @@ class PeriodicBiasEmbedding(keras.layers.Layer):
         ((1, 12), True)
     """
 
-    INIT_ONLY = ("sigma",)  # config read only when the weights are initialised (autodeep.train.cohort)
-
     def __init__(self, n_frequencies: int = 16, sigma: float = 0.1, embedding_dim: int = 4, **kwargs):
-        super().__init__(**kwargs)
-        self.n_frequencies = n_frequencies
-        self.sigma = sigma
-        self.embedding_dim = embedding_dim
+        super().__init__(n_frequencies, sigma, embedding_dim, **kwargs)
 
     def build(self, input_shape):
         n_features, out = int(input_shape[-1]), self.embedding_dim - 1
@@ -133,13 +129,6 @@ class PeriodicBiasEmbedding(keras.layers.Layer):
         linear = ops.einsum("bfk,fkd->bfd", periodic, self.kernel) + self.bias[None]
         embedded = ops.concatenate([ops.expand_dims(inputs, -1), linear], axis=-1)
         return ops.reshape(embedded, (-1, embedded.shape[1] * self.embedding_dim))
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], int(input_shape[-1]) * self.embedding_dim)
-
-    def get_config(self):
-        return {**super().get_config(), "n_frequencies": self.n_frequencies, "sigma": self.sigma,
-                "embedding_dim": self.embedding_dim}
 
 
 @keras.saving.register_keras_serializable(package="autodeep")
