@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+from autodeep.data.rows import is_lazy
 from autodeep.fit.metrics import metric_attributes, trial_score
 from autodeep.fit.weights import weighted_validation
 from autodeep.graph import Graph, HyperParameters, as_list
@@ -18,10 +19,9 @@ from autodeep.morph.inherit import inherit
 from autodeep.search import TrialPruned
 from autodeep.search.cohorts import COHORT
 from autodeep.storage import Project
-from autodeep.data.rows import is_lazy
 from autodeep.train import TrainResult, fit_model, free_memory
-from autodeep.train.cohort import cohort_mismatch, fit_cohort
 from autodeep.train.batches import predict_model
+from autodeep.train.cohort import cohort_mismatch, fit_cohort
 
 
 COHORT_NAMES = ("learning_rate", "frequency_scale")  # searched names that leave the compiled program unchanged
@@ -135,7 +135,7 @@ class TrialRun:
 
     def cohort_names(self, hp: HyperParameters) -> list[str]:
         """The names a sibling of a trial planned as ``hp`` takes other values of (``autodeep.search.cohorts``):
-        searched choices that do not change the compiled program. None when this run's trials cannot train
+        searched choices that do not change the compiled program. An empty list when this run's trials cannot train
         together: another backend than JAX, a ``val_`` objective other than the loss, fixed ``epochs``, the
         user's callbacks, or inputs read from disk."""
         import keras

@@ -180,9 +180,7 @@ class Searcher:
                 warnings.filterwarnings("ignore", message="Heartbeat of storage")
                 trial = study.ask()
             if self._over_budget(study, trial):  # another worker asked at the same moment
-                trial.set_user_attr("overflow", True)
-                trial.set_user_attr("error", "not run: the budget was used by other workers")
-                study.tell(trial, state=TrialState.FAIL)
+                _tell_overflow(study, trial)
                 return "budget"
             if cohort is not None:
                 self._run_cohort(study, trial, probe, cohort, deadline)
@@ -246,9 +244,7 @@ class Searcher:
                 warnings.filterwarnings("ignore", message="Heartbeat of storage")
                 sibling = study.ask()
             if self._over_budget(study, sibling):
-                sibling.set_user_attr("overflow", True)
-                sibling.set_user_attr("error", "not run: the budget was used by other workers")
-                study.tell(sibling, state=TrialState.FAIL)
+                _tell_overflow(study, sibling)
                 break
             sibling.set_user_attr("worker", WORKER_ID)
             sibling.set_user_attr(cohorts.SIBLING_OF, leader.number)
@@ -373,6 +369,13 @@ WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 def _finished(study: optuna.Study) -> list:
     return [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and _counted(t)]
+
+
+def _tell_overflow(study: optuna.Study, trial: optuna.Trial) -> None:
+    """Record ``trial``, asked beyond the budget (other workers used it), as not run and not counted."""
+    trial.set_user_attr("overflow", True)
+    trial.set_user_attr("error", "not run: the budget was used by other workers")
+    study.tell(trial, state=TrialState.FAIL)
 
 
 def _counted(trial) -> bool:
