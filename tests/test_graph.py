@@ -156,3 +156,23 @@ def test_automodel_runs_with_other_tuners(tuner, tmp_path):
     states = {t.state.name for t in model.study_.trials}
     assert len(model.study_.trials) == 2 and "COMPLETE" in states
     assert model.predict(data[:4]).shape == (4,)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_declare_hands_out_the_values_a_build_reads_without_making_weights(seed):
+    import random
+
+    from autodeep.graph.hyperparameters import random_source
+
+    image, table = ak.ImageInput(), ak.StructuredDataInput()
+    merged = ak.Merge()([ak.ConvBlock()(image), ak.StructuredDataBlock()(table)])
+    graph = Graph([image, table], [ak.RegressionHead(output_dim=2)(merged)])
+    specs = {image.name: {"features": {"images": ((8, 8, 3), "float32")}},
+             table.name: {"features": {"numerical": ((5,), "float32"), "categorical": ((2,), "int32")},
+                          "meta": {"cardinalities": [4, 6]}}}
+    declared, built = (HyperParameters(source=random_source(random.Random(seed))) for _ in range(2))
+    graph.declare(declared, specs)
+    model = graph.build(built, specs)
+    assert declared.values == built.values
+    assert len(built.values) > 8 and model.optimizer is not None
+    keras.backend.clear_session()

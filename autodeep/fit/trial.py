@@ -90,8 +90,9 @@ class TrialRun:
         return hp.fix(self.hyperparameters)
 
     def probe(self, hp: HyperParameters) -> None:
-        """Declare the search space of ``hp``'s values (builds the model once and frees it)."""
-        self.graph.build(self.fixed(hp), self.specs)
+        """Declare the search space of ``hp``'s values (``Graph.declare``: the model without its weights), then
+        free what it made."""
+        self.graph.declare(self.fixed(hp), self.specs)
         self.warn_unused(hp)
         free_memory()
 

@@ -154,17 +154,41 @@ class Graph:
             self.compile(model, hp)
         return model
 
-    def compile(self, model, hp: HyperParameters) -> None:
-        """Compile ``model`` with each head's loss and metrics and a searched optimizer."""
+    def declare(self, hp: HyperParameters, input_specs: dict[str, dict]) -> None:
+        """Declare the names and values ``build`` would read from ``hp``, at a fraction of its cost: the model is
+        built symbolically, its weights left uninitialised (a ``keras.StatelessScope`` that does not initialise
+        them), and not compiled (the optimizer is made, for its names). Call ``keras.backend.clear_session`` after
+        it, as after any build, to drop the uninitialised weights.
+
+        Example:
+            >>> import autodeep as ak
+            >>> from autodeep.graph import HyperParameters
+            >>> node = ak.Input(); graph = ak.graph.Graph([node], [ak.RegressionHead(output_dim=1)(ak.DenseBlock()(node))])
+            >>> hp = HyperParameters()
+            >>> graph.declare(hp, {node.name: {"features": {"x": ((3,), "float32")}}})
+            >>> sorted(name.rsplit("/", 1)[-1] for name in hp.values)
+            ['dropout', 'dropout', 'learning_rate', 'num_layers', 'optimizer', 'units_0', 'units_1', 'use_batchnorm', 'weight_decay']
+        """
+        import keras
+
+        with keras.StatelessScope(initialize_variables=False):
+            self.build(hp, input_specs, compile=False)
+        self.optimizer(hp)
+
+    def optimizer(self, hp: HyperParameters):
+        """The searched optimizer (declares ``optimizer``, ``learning_rate`` and, for AdamW, ``weight_decay``)."""
         import keras
 
         optimizer_name = hp.Choice("optimizer", ["adamw", "adam"], default="adamw")
         learning_rate = hp.Choice("learning_rate", [1e-3, 3e-3, 3e-4, 1e-4], default=1e-3)
         if optimizer_name == "adamw":
             weight_decay = hp.Choice("weight_decay", [1e-4, 1e-5, 1e-3, 1e-2], default=1e-4)
-            optimizer = keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay)
-        else:
-            optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+            return keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay)
+        return keras.optimizers.Adam(learning_rate=learning_rate)
+
+    def compile(self, model, hp: HyperParameters) -> None:
+        """Compile ``model`` with each head's loss and metrics and a searched optimizer."""
+        optimizer = self.optimizer(hp)
         losses = {h.name: h.compiled_loss() for h in self.heads}
         metrics = {h.name: h.compiled_metrics() for h in self.heads}
         if len(self.heads) == 1:
