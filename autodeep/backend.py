@@ -9,6 +9,7 @@ with an error that names the variable, its value and what to install.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
@@ -65,7 +66,8 @@ def use_compilation_cache(environ: MutableMapping[str, str] | None = None) -> st
 
     On a CPU compiling is most of a small network's first seconds: a 2x256 MLP on 800 rows took 1.65 s per
     new model for 2 epochs, and 0.27 s with its programs in the cache. The folder is
-    ``$XDG_CACHE_HOME/autodeep/jax`` (``~/.cache/autodeep/jax``), at most ``CACHE_LIMIT`` bytes. A cache the
+    ``$XDG_CACHE_HOME/autodeep/jax`` (``~/.cache/autodeep/jax``), pruned to ``CACHE_LIMIT`` bytes here, once per
+    process (``prune_cache``): JAX's own size limit reads every entry's access time at each write. A cache the
     user configured for JAX (``JAX_COMPILATION_CACHE_DIR``) is kept as it is, and
     ``JAX_ENABLE_COMPILATION_CACHE=false`` turns it off. Returns the folder in use, or ``None`` (another
     backend, the cache turned off, or a folder that cannot be written). Idempotent.
@@ -90,6 +92,36 @@ def use_compilation_cache(environ: MutableMapping[str, str] | None = None) -> st
     except OSError:
         return None
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # a small network compiles in < 1 s
-    jax.config.update("jax_compilation_cache_max_size", CACHE_LIMIT)
+    prune_cache(folder, CACHE_LIMIT)
     jax.config.update("jax_compilation_cache_dir", str(folder))
     return str(folder)
+
+
+def prune_cache(folder: str | Path, limit: int) -> int:
+    """Delete the least recently used compiled programs (JAX's ``*-cache`` files) in ``folder`` until it holds at
+    most ``limit`` bytes of them; returns the bytes freed.
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> for age, name in enumerate(["new", "mid", "old"]):
+        ...     _ = (folder / f"{name}-cache").write_bytes(b"x" * 10)
+        ...     os.utime(folder / f"{name}-cache", (1e9 - age, 1e9 - age))
+        >>> prune_cache(folder, limit=20), sorted(p.name for p in folder.iterdir())
+        (10, ['mid-cache', 'new-cache'])
+    """
+    entries = []
+    for path in Path(folder).glob("*-cache"):
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            entries.append((max(stat.st_atime, stat.st_mtime), stat.st_size, path))
+    excess = sum(size for _, size, _ in entries) - limit
+    freed = 0
+    for _, size, path in sorted(entries):
+        if freed >= excess:
+            break
+        with contextlib.suppress(OSError):
+            path.unlink()
+            path.with_name(path.name.removesuffix("-cache") + "-atime").unlink(missing_ok=True)  # older JAX LRU
+            freed += size
+    return freed
