@@ -214,15 +214,14 @@ def quiet_optimizer_state():
 
 
 def free_memory() -> None:
-    """Drop Keras' global state and collect garbage once, so memory stays flat over many trials. Inside
-    ``frozen_heap`` what survives the collection is frozen too, so the next call scans only what was made since
-    (the compiled programs and caches of earlier trials are not scanned again)."""
+    """Drop Keras' global state and collect garbage, once (``clear_session``'s own collection is skipped), so
+    memory stays flat over many trials (cheap inside ``frozen_heap``: only the objects made since are scanned).
+    Freezing what survives each collection would make the next one cheaper still, but the trials' objects frozen
+    that way are never freed: 30 credit-g trials grew the process to 1.28 GB instead of 0.78 GB."""
     import keras
 
     keras.backend.clear_session(free_memory=False)
     gc.collect()
-    if gc.get_freeze_count():
-        gc.freeze()
 
 
 @contextlib.contextmanager
