@@ -91,10 +91,10 @@ class TrialRun:
 
     def probe(self, hp: HyperParameters) -> None:
         """Declare the search space of ``hp``'s values (``Graph.declare``: the model without its weights), then
-        free what it made."""
+        drop it (no weights were made, so the garbage waits for the trial's collection)."""
         self.graph.declare(self.fixed(hp), self.specs)
         self.warn_unused(hp)
-        free_memory()
+        free_memory(collect=False)
 
     def run(self, number: int, hp: HyperParameters, reporter, deadline: float | None) -> tuple[float, dict]:
         """Train trial ``number`` with ``hp``; save its weights and validation predictions; return
