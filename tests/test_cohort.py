@@ -88,6 +88,24 @@ def test_cohort_size_below_one_is_refused_naming_the_argument(credit_g, tmp_path
         model.fit(credit_g.head(50), "class")
 
 
+def test_a_trial_without_siblings_builds_as_many_models_as_without_cohorts(credit_g, tmp_path, monkeypatch):
+    """On torch no trial has siblings (the cohort trainer is JAX's): each trial's model is built once, by ``run``."""
+    builds = []
+    build = ak.graph.Graph.build
+    monkeypatch.setattr(ak.graph.Graph, "build",
+                        lambda self, *a, **k: builds.append(k.get("compile", True)) or build(self, *a, **k))
+    counts = {}
+    for size in (1, 4):
+        builds.clear()
+        model = ak.StructuredDataClassifier(max_trials=2, epochs=1, cohort_size=size, refit=False, seed=0, verbose=0,
+                                            directory=str(tmp_path / str(size)))
+        model.fit(credit_g.head(120), "class")
+        trials = model.study_.trials
+        assert [t.state for t in trials] == [COMPLETE, COMPLETE] and not any("cohort" in t.user_attrs for t in trials)
+        counts[size] = sum(builds)  # compiled models (the planner's probes are not compiled)
+    assert counts[4] == counts[1] >= 2
+
+
 JAX_SCRIPT = textwrap.dedent("""
     import json, sys, tempfile
     import numpy as np

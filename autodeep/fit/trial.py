@@ -117,7 +117,10 @@ class TrialRun:
     def run_cohort(self, numbers: list[int], hps: list[HyperParameters], deadline: float | None) -> list:
         """Train trials ``numbers`` (a planned trial and its siblings, ``autodeep.search.cohorts``) together, as
         one program (``autodeep.train.cohort``); save each as ``run`` does. Returns each trial's ``(score,
-        attributes)``, or the exception that ended it. Models that cannot train together train one by one."""
+        attributes)``, or the exception that ended it. A trial without siblings, and models that cannot train
+        together, train one by one (``run``)."""
+        if len(numbers) == 1:
+            return [_outcome(self.run, numbers[0], hps[0], None, deadline)]
         try:
             models = [self.build(number, hp) for number, hp in zip(numbers, hps)]
             if cohort_mismatch(models):
