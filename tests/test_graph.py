@@ -159,7 +159,7 @@ def test_automodel_runs_with_other_tuners(tuner, tmp_path):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_declare_hands_out_the_values_a_build_reads_without_making_weights(seed):
+def test_declare_hands_out_the_values_a_build_reads(seed):
     import random
 
     from autodeep.graph.hyperparameters import random_source

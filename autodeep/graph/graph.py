@@ -163,11 +163,13 @@ class Graph:
         Example:
             >>> import autodeep as ak
             >>> from autodeep.graph import HyperParameters
-            >>> node = ak.Input(); graph = ak.graph.Graph([node], [ak.RegressionHead(output_dim=1)(ak.DenseBlock()(node))])
+            >>> node = ak.Input()
+            >>> graph = ak.graph.Graph([node], [ak.RegressionHead(output_dim=1)(ak.DenseBlock()(node))])
             >>> hp = HyperParameters()
             >>> graph.declare(hp, {node.name: {"features": {"x": ((3,), "float32")}}})
-            >>> sorted(name.rsplit("/", 1)[-1] for name in hp.values)
-            ['dropout', 'dropout', 'learning_rate', 'num_layers', 'optimizer', 'units_0', 'units_1', 'use_batchnorm', 'weight_decay']
+            >>> sorted(name.rsplit("/", 1)[-1] for name in hp.values)  # doctest: +NORMALIZE_WHITESPACE
+            ['dropout', 'dropout', 'learning_rate', 'num_layers', 'optimizer', 'units_0', 'units_1',
+             'use_batchnorm', 'weight_decay']
         """
         import keras
 
