@@ -16,6 +16,12 @@ Variants (all: periodic "PLR" numeric embeddings, categorical embeddings, 2 x 25
                  vector and has its own output layer; the loss is the mean of the members' losses
   realmlp        autodeep's block_type="realmlp": a front scaling layer and PBLD embeddings instead of PLR, 3 x 256
                  parametric SELU, dropout 0.15, learning rate 3e-3 (RealMLP's 0.04 in its NTK parametrisation)
+  modernnca      a retrieval model in the ModernNCA style (Ye et al., "Revisiting Nearest Neighbor for Tabular
+                 Data: A Deep Tabular Baseline Two Decades Later", ICLR 2025): the same embeddings, a linear map to
+                 256 and one residual ReLU block encode a row; its prediction is the label mean of candidate rows
+                 weighted by softmax(-Euclidean distance). While training, each batch of 128 is scored against 30 %
+                 of the other fit rows (256 to 2,048, drawn anew each step, never the batch's own rows); validation
+                 and test rows against all fit rows
 References, fit on fit + validation rows: ExtraTrees (500 trees, min_samples_leaf 1), k-NN (k = 25),
 logistic regression. Also reported: the share of test rows with an exact duplicate among the training rows.
 """
@@ -33,7 +39,7 @@ import pandas as pd
 
 import _common as C
 
-VARIANTS = ("mlp", "mlp_b256", "mlp_ls", "mlp_knn", "tabm", "realmlp")
+VARIANTS = ("mlp", "mlp_b256", "mlp_ls", "mlp_knn", "tabm", "realmlp", "modernnca")
 
 
 def knn_rates(x_fit, y_fit, queries, ks=(10, 25, 50), seed=0):
@@ -85,11 +91,92 @@ def build(variant, n_numerical, cardinalities, k=16):
     return model
 
 
+def build_nca(n_numerical, cardinalities, dim=256, dropout=0.1):
+    """ModernNCA-style: an encoder shared by query and candidate rows, and a softmax(-distance) vote of the
+    candidates' labels. Inputs: query numerical and categorical, candidate numerical and categorical, candidate
+    labels ``(candidates, 1)``; output: the query's probability of the positive class."""
+    import keras
+    from keras import ops
+
+    from autodeep.blocks.layers import CategoricalEmbedding, PeriodicEmbedding
+
+    numerical = keras.Input((n_numerical,))
+    categorical = keras.Input((len(cardinalities),), dtype="int32")
+    parts = [PeriodicEmbedding(48, 0.3, 16)(numerical)]
+    if cardinalities:
+        parts.append(CategoricalEmbedding(cardinalities, 8)(categorical))
+    h = keras.layers.Dense(dim)(keras.layers.Concatenate()(parts) if len(parts) > 1 else parts[0])
+    block = keras.layers.Dense(dim)(keras.layers.Dropout(dropout)(keras.layers.Dense(dim, activation="relu")(h)))
+    encoder = keras.Model([numerical, categorical], keras.layers.Add()([h, block]))
+
+    def vote(tensors):
+        query, candidates, labels = tensors
+        squared = (ops.sum(query ** 2, axis=1, keepdims=True) + ops.sum(candidates ** 2, axis=1)[None]
+                   - 2.0 * ops.matmul(query, ops.transpose(candidates)))
+        weights = ops.softmax(-ops.sqrt(ops.maximum(squared, 1e-12)), axis=1)
+        return ops.matmul(weights, labels)
+
+    inputs = [keras.Input((n_numerical,)), keras.Input((len(cardinalities),), dtype="int32"),
+              keras.Input((n_numerical,)), keras.Input((len(cardinalities),), dtype="int32"), keras.Input((1,))]
+    out = keras.layers.Lambda(vote, output_shape=(1,))([encoder(inputs[:2]), encoder(inputs[2:4]), inputs[4]])
+    model = keras.Model(inputs, out)
+    model.compile(keras.optimizers.AdamW(1e-3, weight_decay=1e-4), keras.losses.BinaryCrossentropy())
+    return model
+
+
+def candidate_batches(query, y_query, memory, y_memory, batch, train, seed):
+    """Batches of query rows with their candidate rows: while training (``query is memory``), 30 % of the
+    other memory rows (256 to 2,048), drawn anew each step; otherwise every memory row."""
+    import keras
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(y_query)) if train else np.arange(len(y_query))
+            self.n_candidates = min(len(y_memory) - batch, max(256, min(2048, int(0.3 * len(y_memory)))))
+
+        def __len__(self):
+            return -(-len(y_query) // batch)
+
+        def __getitem__(self, index):
+            rows = self.order[index * batch:(index + 1) * batch]
+            if train:
+                drawn = self.rng.permutation(len(y_memory))
+                candidates = drawn[~np.isin(drawn, rows)][:self.n_candidates]
+            else:
+                candidates = slice(None)
+            x = (query[0][rows], query[1][rows], memory[0][candidates], memory[1][candidates],
+                 y_memory[candidates][:, None])
+            return x, y_query[rows][:, None]
+
+        def on_epoch_end(self):
+            if train:
+                self.order = self.rng.permutation(len(y_query))
+
+    return Batches()
+
+
+def fit_predict_nca(arrays, y_fit, y_val, init):
+    import keras
+
+    (x_fit, x_val, x_test), cards = arrays
+    model = build_nca(x_fit[0].shape[1], cards)
+    callbacks = [keras.callbacks.EarlyStopping(patience=10, restore_best_weights=True),
+                 keras.callbacks.ReduceLROnPlateau(factor=0.3, patience=4)]
+    model.fit(candidate_batches(x_fit, y_fit, x_fit, y_fit, 128, True, init), epochs=300, callbacks=callbacks,
+              validation_data=candidate_batches(x_val, y_val, x_fit, y_fit, 512, False, init), verbose=0)
+    no_labels = np.zeros(len(x_test[0]), "float32")
+    return model.predict(candidate_batches(x_test, no_labels, x_fit, y_fit, 512, False, init), verbose=0).ravel()
+
+
 def fit_predict(variant, arrays, y_fit, y_val, init):
     import keras
 
     (x_fit, x_val, x_test), cards = arrays
     keras.utils.set_random_seed(init)
+    if variant == "modernnca":
+        return fit_predict_nca(arrays, y_fit, y_val, init)
     model = build(variant, x_fit[0].shape[1], cards)
     members = model.output_shape[-1]
     tile = (lambda v: np.repeat(v[:, None], members, axis=1)) if variant == "tabm" else (lambda v: v)
