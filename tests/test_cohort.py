@@ -149,6 +149,18 @@ JAX_SCRIPT = textwrap.dedent("""
                        "predictions": float(np.abs(m.predict(val[0], verbose=0) - r.validation_predictions).max())}
                       for m, r in zip(trio, results)]
 
+    # folds: member 0 trains on rows 0-79 (all positive), member 1 on 100-179 and 190-199 (all negative); each is
+    # stopped on its own held-out rows (20 and 10 of them)
+    xf = rng.normal(size=(200, 4)).astype("float32")
+    yf = (np.arange(200) < 100).astype("float32")[:, None]
+    folds = [(np.arange(80), np.arange(80, 100)), (np.r_[100:180, 190:200], np.arange(180, 190))]
+    pair = [model(7, 1e-2), model(8, 1e-2)]
+    bagged = fit_cohort(pair, xf, yf, batch_size=32, patience=4, seed=5, folds=folds)
+    out["folds"] = [{"mean_on_all": float(m.predict(xf, verbose=0).mean()), "held_out": len(r.validation_predictions),
+                     "predictions": float(np.abs(m.predict(xf[stop], verbose=0) - r.validation_predictions).max()),
+                     "score": r.score, "evaluated": float(m.evaluate(xf[stop], yf[stop], verbose=0))}
+                    for m, r, (_, stop) in zip(pair, bagged, folds)]
+
     df = ak.datasets.load_credit_g().sample(240, random_state=0)
     clf = ak.StructuredDataClassifier(max_trials=4, cohort_size=4, seed=0, directory=tempfile.mkdtemp(), verbose=0,
                                       bagging_folds=0, retrieval=False)
@@ -158,6 +170,14 @@ JAX_SCRIPT = textwrap.dedent("""
                       "saved": (clf.project_.trial_dir(t.number) / "model.weights.h5").exists()}
                      for t in clf.study_.trials]
     out["proba_rows"] = clf.predict_proba(df.head(5)).shape[0]
+
+    import autodeep.fit.final as final
+    together, fit_together = [], final.fit_cohort
+    final.fit_cohort = lambda models, *a, **k: (together.append(len(k["folds"])), fit_together(models, *a, **k))[1]
+    bagged = ak.StructuredDataClassifier(max_trials=1, bagging_folds=3, seed=0, directory=tempfile.mkdtemp(),
+                                         verbose=0, retrieval=False).fit(df, "class")
+    out["bagged"] = {"together": together, "final": bagged.predictor_.manifest["info"]["final"],
+                     "proba_rows": bagged.predict_proba(df.head(5)).shape[0]}
     print(json.dumps(out))
 """)
 
@@ -192,6 +212,22 @@ def test_each_member_keeps_its_best_weights_and_stops_on_its_own(on_jax):
     assert moving["epochs"] > frozen["epochs"] and moving["score"] < frozen["score"]
 
 
+def test_bagged_folds_train_together_each_on_its_own_rows_and_stops_on_its_own_held_out_rows(on_jax):
+    positive, negative = on_jax["folds"]  # trained on all-positive and all-negative rows of the same features
+    assert positive["mean_on_all"] > 0.9 and negative["mean_on_all"] < 0.1
+    assert [positive["held_out"], negative["held_out"]] == [20, 10]  # its own held-out rows, not the padding
+    for fold in on_jax["folds"]:
+        assert fold["predictions"] < 1e-5  # outputs of the best epoch, whose weights were written back
+        assert fold["evaluated"] == pytest.approx(fold["score"], abs=1e-4)  # the loss of its own held-out rows
+
+
+def test_on_jax_a_configurations_bagged_folds_train_as_one_program(on_jax):
+    bagged = on_jax["bagged"]
+    assert bagged["together"] == [3]  # one fit_cohort call for the three folds
+    assert bagged["final"]["member_kinds"] == ["bagged"] and bagged["final"]["models_per_member"] == [4]
+    assert bagged["proba_rows"] == 5
+
+
 def test_a_search_with_cohorts_records_each_member_as_its_own_trial(on_jax):
     trials = on_jax["search"]
     assert [t["state"] for t in trials] == ["COMPLETE"] * 4 and all(t["saved"] for t in trials)
@@ -210,4 +246,4 @@ def test_the_cohort_trainers_doctests_pass_on_jax():
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--doctest-modules",
                            str(root / "autodeep" / "train" / "cohort.py")], capture_output=True, text=True, env=env,
                           cwd=root, timeout=600)
-    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout[-3000:]
+    assert done.returncode == 0 and "3 passed" in done.stdout, done.stdout[-3000:]

@@ -94,9 +94,9 @@ def _loss_config(model):
     return keras.saving.serialize_keras_object(model.loss)
 
 
-def fit_cohort(models, x, y, validation_data, batch_size: int | None = None, patience: int | None = None,
+def fit_cohort(models, x, y, validation_data=None, batch_size: int | None = None, patience: int | None = None,
                deadline: float | None = None, max_epochs: int = 1000, seed: int | None = None,
-               sample_weight=None) -> list:
+               sample_weight=None, folds: list | None = None) -> list:
     """Train compiled ``models`` together, each early-stopped on its own validation loss; each keeps its best
     weights. Returns one ``TrainResult`` per model (its ``validation_predictions`` are the validation outputs of
     its best epoch), or the exception that ended that member (a loss that became NaN or infinite).
@@ -104,6 +104,11 @@ def fit_cohort(models, x, y, validation_data, batch_size: int | None = None, pat
     ``validation_data`` is ``(x_val, y_val)`` or ``(x_val, y_val, weights)``; ``patience`` and the batch size
     default as ``fit_model``'s. A member's ``seconds`` is the cohort's seconds per epoch times its epochs: what
     the budget reads as the time one more fit of it would take, never less.
+
+    With ``folds`` (one ``(fit_rows, stop_rows)`` pair of row indices of ``x`` per model, and no
+    ``validation_data``) each model trains on its own rows and is early-stopped on its own held-out rows: the
+    bagged folds of one configuration as one program. Its ``validation_predictions`` are then its outputs on
+    its ``stop_rows``.
 
     Example:
         >>> import autodeep, keras, numpy as np
@@ -121,26 +126,29 @@ def fit_cohort(models, x, y, validation_data, batch_size: int | None = None, pat
     if mismatch:
         raise ValueError(f"models: expected candidates of one network that differ only in initial weights and "
                          f"learning rate; received models that cannot train together: {mismatch}")
+    if (folds is None) == (validation_data is None) or (folds is not None and len(folds) != len(models)):
+        raise ValueError(f"fit_cohort needs either validation_data or one (fit_rows, stop_rows) fold per model; "
+                         f"received validation_data={'None' if validation_data is None else 'given'} and "
+                         f"{'no' if folds is None else len(folds)} folds for {len(models)} models.")
     use_compilation_cache()
-    rows = n_rows(x)
+    rows = n_rows(x) if folds is None else max(len(fit) for fit, _ in folds)
     batch_size = batch_size or default_batch_size(rows)
     watch = _Watch(len(models), patience or default_patience(rows))
     state = _stack(models)
-    program = _Program(models[0])
-    x, y, sample_weight, validation_data = _on_device((x, y, sample_weight, tuple(validation_data)))
+    program = _Program(models[0], per_member=folds is not None)
+    x, y, sample_weight = _on_device((x, y, sample_weight))
+    validation = (_ValidationRows(x, y, sample_weight, [stop for _, stop in folds]) if folds
+                  else _ValidationRows(*_on_device((*validation_data, None)[:3]), None))
     started, rng = time.time(), np.random.default_rng(seed)
-    full = rows // batch_size * batch_size
     slots = np.arange(len(models))  # the member each row of the stacked state trains
     epoch_seconds: list[float] = []
     for _ in range(max_epochs):
         epoch_started = time.time()
-        order = rng.permutation(rows)
         losses = []
-        for batches in (order[:full].reshape(-1, batch_size), order[full:][None]):  # full batches, then the rest
-            if batches.size:
-                state, loss = program.train(state, x, y, sample_weight, batches)
-                losses.append(np.asarray(loss, "float64") * batches.size)
-        val_loss, outputs = program.evaluate(state, validation_data)
+        for steps in step_batches(epoch_order(rng, rows, folds, slots), batch_size):
+            state, loss = program.train(state, x, y, sample_weight, steps)
+            losses.append(np.asarray(loss, "float64") * steps.shape[0] * steps.shape[-1])
+        val_loss, outputs = program.evaluate(state, validation.of(slots))
         state = watch.epoch(np.sum(losses, axis=0) / rows, val_loss, state, outputs, program, slots)
         epoch_seconds.append(time.time() - epoch_started)
         if not watch.running.any():
@@ -152,7 +160,62 @@ def fit_cohort(models, x, y, validation_data, batch_size: int | None = None, pat
             state, slots = _compact(state, slots, watch.running)
     for i, model in enumerate(models):
         program.write_back(model, watch.best_state, i)
-    return watch.results((time.time() - started) / max(watch.epochs.max(), 1))
+    return validation.trimmed(watch.results((time.time() - started) / max(watch.epochs.max(), 1)))
+
+
+def epoch_order(rng, rows: int, folds: list | None, slots: np.ndarray) -> np.ndarray:
+    """One epoch's row order: a permutation of ``rows`` rows shared by the members, or with ``folds`` one row per
+    stacked member (``slots``), its own fit rows shuffled and topped up to ``rows`` with some drawn again."""
+    if folds is None:
+        return rng.permutation(rows)
+    orders = []
+    for slot in slots:
+        fit = np.asarray(folds[slot][0])
+        orders.append(np.concatenate([rng.permutation(fit), rng.choice(fit, rows - len(fit))]))
+    return np.stack(orders)
+
+
+def step_batches(order: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """An epoch's ``order`` as arrays of steps, ``(steps, batch)`` or ``(steps, members, batch)``: the full
+    batches, then the rest as one smaller batch.
+
+    Example:
+        >>> [b.shape for b in step_batches(np.arange(10), 4)], [b.shape for b in step_batches(np.zeros((3, 8)), 4)]
+        ([(2, 4), (1, 2)], [(2, 3, 4)])
+    """
+    full = order.shape[-1] // batch_size * batch_size
+    parts = (order[..., :full].reshape(*order.shape[:-1], -1, batch_size), order[..., None, full:])
+    return [np.moveaxis(part, -2, 0) for part in parts if part.size]
+
+
+class _ValidationRows:
+    """The rows each member is scored on: the validation arrays' rows, shared; or (``stops``, row indices of the
+    training arrays per member) each member's own held-out rows, padded to one length with rows masked out."""
+
+    def __init__(self, x, y, weights, stops: list | None):
+        self.x, self.y, self.weights, self.stops = x, y, weights, stops
+        if stops is None:
+            self.rows, self.mask = np.arange(n_rows(x)), None
+            return
+        length = max(len(stop) for stop in stops)
+        self.rows = np.stack([np.resize(np.asarray(stop), length) for stop in stops])
+        self.mask = np.stack([np.arange(length) < len(stop) for stop in stops]).astype("float32")
+
+    def of(self, slots: np.ndarray) -> tuple:
+        """``(x, y, weights, rows, mask)`` for the members stacked in ``slots``."""
+        if self.stops is None:
+            return self.x, self.y, self.weights, self.rows, None
+        return self.x, self.y, self.weights, self.rows[slots], self.mask[slots]
+
+    def trimmed(self, results: list) -> list:
+        """``results`` with each member's validation outputs cut to its own held-out rows."""
+        import jax
+
+        for result, stop in zip(results, self.stops or []):
+            if not isinstance(result, Exception):
+                result.validation_predictions = jax.tree.map(lambda a, n=len(stop): a[:n],
+                                                              result.validation_predictions)
+        return results
 
 
 def worth_compacting(watch, slots: np.ndarray, epoch_seconds: list[float]) -> bool:
@@ -202,26 +265,27 @@ def _on_device(arrays):
 
 
 class _Program:
-    """The compiled training and evaluation steps of one network, vmapped over the cohort's members."""
+    """The compiled training and evaluation steps of one network, vmapped over the cohort's members; with
+    ``per_member`` each member reads its own rows (indices into the arrays, one row of indices per member)."""
 
-    def __init__(self, template):
+    def __init__(self, template, per_member: bool = False):
         import jax
 
         self.template, self.optimizer = template, template.optimizer
         self.rate = next(i for i, v in enumerate(self.optimizer.variables) if v.name == "learning_rate")
         self.metric_values = [v.value for v in template.metrics_variables]
-        step = jax.vmap(self._member_step, in_axes=(0, None, None, None))
+        rows = 0 if per_member else None
+        step = jax.vmap(self._member_step, in_axes=(0, rows, None, None, None))
 
-        def train(state, x, y, weights, batches):  # one dispatch for many steps: batches is (steps, batch_size)
+        def train(state, x, y, weights, batches):  # one dispatch for many steps: batches is (steps, [k,] batch)
             def body(state, rows):
-                take = lambda a: a[rows]  # noqa: E731
-                return step(state, *jax.tree.map(take, (x, y, weights)))
+                return step(state, rows, x, y, weights)
 
             state, losses = jax.lax.scan(body, state, batches)
             return state, losses.mean(axis=0)
 
         self.train = jax.jit(train)
-        self.loss_and_outputs = jax.jit(jax.vmap(self._member_loss, in_axes=(0, None, None, None)))
+        self.loss_and_outputs = jax.jit(jax.vmap(self._member_loss, in_axes=(0, rows, rows, None, None, None)))
 
     def _loss(self, trainable, non_trainable, optimizer_values, x, y, weights, training):
         loss, (unscaled, outputs, non_trainable, _) = self.template.compute_loss_and_updates(
@@ -229,34 +293,42 @@ class _Program:
             optimizer_variables=optimizer_values)
         return loss, (unscaled, outputs, non_trainable)
 
-    def _member_step(self, state, x, y, weights):
+    def _member_step(self, state, rows, x, y, weights):
         import jax
 
         trainable, non_trainable, optimizer_values = state
+        x, y, weights = jax.tree.map(lambda a: a[rows], (x, y, weights))
         (_, (loss, _, non_trainable)), grads = jax.value_and_grad(self._loss, has_aux=True)(
             trainable, non_trainable, optimizer_values, x, y, weights, True)
         trainable, optimizer_values = self.optimizer.stateless_apply(optimizer_values, grads, trainable)
         return (trainable, non_trainable, optimizer_values), loss
 
-    def _member_loss(self, state, x, y, weights):
+    def _member_loss(self, state, rows, mask, x, y, weights):
+        import jax
+
         trainable, non_trainable, optimizer_values = state
+        x, y, weights = jax.tree.map(lambda a: a[rows], (x, y, weights))
+        if mask is not None:  # a member's padding rows count for nothing
+            weights = mask if weights is None else weights * mask
         _, (loss, outputs, _) = self._loss(trainable, non_trainable, optimizer_values, x, y, weights, False)
         return loss, outputs
 
-    def evaluate(self, state, validation_data) -> tuple:
-        """Each member's validation loss (the mean over rows, as Keras' ``val_loss``) and outputs (numpy)."""
+    def evaluate(self, state, validation: tuple) -> tuple:
+        """Each member's validation loss (the mean over rows, as Keras' ``val_loss``) and outputs (numpy), from
+        ``_ValidationRows.of``'s ``(x, y, weights, rows, mask)``."""
         import jax
 
-        x, y, weights = (*validation_data, None)[:3]
-        rows = n_rows(x)
+        x, y, weights, rows, mask = validation
         losses, outputs = [], []
-        for start in range(0, rows, VALIDATION_CHUNK):
-            take = lambda a: a[start:start + VALIDATION_CHUNK]  # noqa: E731
-            loss, out = self.loss_and_outputs(state, *jax.tree.map(take, (x, y, weights)))
-            size = min(VALIDATION_CHUNK, rows - start)
-            losses.append(np.asarray(loss, "float64") * size)
+        for start in range(0, rows.shape[-1], VALIDATION_CHUNK):
+            chunk = rows[..., start:start + VALIDATION_CHUNK]
+            masked = None if mask is None else mask[..., start:start + VALIDATION_CHUNK]
+            loss, out = self.loss_and_outputs(state, chunk, masked, x, y, weights)
+            losses.append(np.asarray(loss, "float64") * chunk.shape[-1])
             outputs.append(jax.tree.map(np.asarray, out))
-        return np.sum(losses, axis=0) / rows, jax.tree.map(lambda *parts: np.concatenate(parts, axis=1), *outputs)
+        counted = rows.shape[-1] if mask is None else mask.sum(axis=-1)  # a member's own rows, not its padding
+        return (np.sum(losses, axis=0) / counted,
+                jax.tree.map(lambda *parts: np.concatenate(parts, axis=1), *outputs))
 
     def set_learning_rates(self, state, rates: np.ndarray) -> tuple:
         """``state`` with each member's learning rate set to ``rates``."""
