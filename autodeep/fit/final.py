@@ -21,6 +21,7 @@ from autodeep.fit.weights import weighted_validation
 from autodeep.graph import HyperParameters
 from autodeep.morph.inherit import rebuild
 from autodeep.train import fit_model, quiet_optimizer_state
+from autodeep.train.cohort import cohort_mismatch, fit_cohort
 
 RETRIEVAL_FIELDS = ("used", "tau", "prior", "gain", "held_out_gain")  # of each head's blend, kept in the manifest
 
@@ -76,6 +77,28 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
     """The models of member ``i`` and how they were made: ``"bagged"`` (fold models and the trial's own),
     ``"refit"`` (one model on all rows) or ``"trial_weights"`` (``w_all``: the rows' weights, or None); each fold
     model's ``fold_prediction`` of its held-out rows is appended to ``out_of_fold`` unless it is None."""
+    together = budget.folds_fitting(trial, len(folds)) if folds and run.trains_together() else 0
+    if together > 1:
+        bag = folds_together(i, trial, run, budget, x_all, y_all, folds[:together], w_all)
+    else:
+        bag = folds_in_turn(i, trial, run, budget, x_all, y_all, folds, w_all)
+    if out_of_fold is not None:
+        out_of_fold += [fold_prediction(model, x_all, stop_idx) for model, stop_idx in bag]
+    bag = [model for model, _ in bag]
+    if bag:
+        return bag + [trial_model(run, trial, i)], "bagged"
+    if refit and budget.refit_fits(trial):
+        model = build_member(run, trial, i, 0)
+        result = fit_model(model, x_all, y_all, epochs=refit_epochs(trial), batch_size=run.batch_size,
+                           objective=run.objective, callbacks=run.callbacks, deadline=budget.deadline,
+                           sample_weight=w_all)
+        if result.stopped != "deadline":  # else half-trained: the trial's own weights are better
+            return [model], "refit"
+    return [trial_model(run, trial, i)], "trial_weights"
+
+
+def folds_in_turn(i: int, trial, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all) -> list[tuple]:
+    """``[(model, stop_rows)]``: member ``i``'s fold models trained one after another while the next one fits."""
     bag = []
     for k, (fit_idx, stop_idx) in enumerate(folds):
         if not budget.fold_fits(trial):
@@ -89,19 +112,22 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
                            callbacks=run.callbacks, deadline=budget.deadline, patience=run.patience)
         if result.stopped == "deadline":
             break  # half-trained: leave it out
-        bag.append(model)
-        if out_of_fold is not None:
-            out_of_fold.append(fold_prediction(model, x_all, stop_idx))
-    if bag:
-        return bag + [trial_model(run, trial, i)], "bagged"
-    if refit and budget.refit_fits(trial):
-        model = build_member(run, trial, i, 0)
-        result = fit_model(model, x_all, y_all, epochs=refit_epochs(trial), batch_size=run.batch_size,
-                           objective=run.objective, callbacks=run.callbacks, deadline=budget.deadline,
-                           sample_weight=w_all)
-        if result.stopped != "deadline":  # else half-trained: the trial's own weights are better
-            return [model], "refit"
-    return [trial_model(run, trial, i)], "trial_weights"
+        bag.append((model, stop_idx))
+    return bag
+
+
+def folds_together(i: int, trial, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all) -> list[tuple]:
+    """``[(model, stop_rows)]``: member ``i``'s fold models trained together as one program (``fit_cohort``), each
+    on its own rows and early-stopped on its own held-out rows; those the deadline cut short, or whose loss
+    diverged, are left out."""
+    models = [build_member(run, trial, i, k + 1) for k in range(len(folds))]
+    if cohort_mismatch(models):
+        return folds_in_turn(i, trial, run, budget, x_all, y_all, folds, w_all)
+    results = fit_cohort(models, x_all, y_all, folds=folds, sample_weight=w_all, batch_size=run.batch_size,
+                         patience=run.patience, deadline=budget.deadline,
+                         seed=None if run.seed is None else run.seed + 10_000 + 100 * i)
+    return [(model, stop_idx) for model, result, (_, stop_idx) in zip(models, results, folds)
+            if not isinstance(result, Exception) and result.stopped != "deadline"]
 
 
 def build_member(run: TrialRun, trial, i: int, offset: int):

@@ -139,17 +139,23 @@ class TrialRun:
 
     def cohort_names(self, hp: HyperParameters) -> list[str]:
         """The names a sibling of a trial planned as ``hp`` takes other values of (``autodeep.search.cohorts``):
-        searched choices that do not change the compiled program. An empty list when this run's trials cannot train
-        together: another backend than JAX, a ``val_`` objective other than the loss, fixed ``epochs``, the
-        user's callbacks, or inputs read from disk."""
-        import keras
-
-        if (keras.backend.backend() != "jax" or self.objective != "val_loss" or self.epochs is not None
-                or self.callbacks or any(is_lazy(a) for a in (*self.arrays_tr.values(), *self.arrays_va.values()))):
+        searched choices that do not change the compiled program. An empty list when this run's models cannot
+        train together (``trains_together``)."""
+        if not self.trains_together():
             return []
         return [name for name, spec in hp.space.items()
                 if name.rsplit("/", 1)[-1] in COHORT_NAMES and spec.kind == "choice" and len(spec.choices) > 1
                 and name not in self.hyperparameters]
+
+    def trains_together(self) -> bool:
+        """Whether this run's models can train as one cohort (``autodeep.train.cohort``): not on another backend
+        than JAX, a ``val_`` objective other than the loss, fixed ``epochs``, the user's callbacks, or inputs read
+        from disk."""
+        import keras
+
+        return not (keras.backend.backend() != "jax" or self.objective != "val_loss" or self.epochs is not None
+                    or self.callbacks
+                    or any(is_lazy(a) for a in (*self.arrays_tr.values(), *self.arrays_va.values())))
 
     def build(self, number: int, hp: HyperParameters):
         """Trial ``number``'s compiled model of ``hp`` (seeded by the run's seed and the number); raises when it
