@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import autodeep as ak
-from autodeep.fit.budget import EXPORT_SECONDS, FINAL_SHARE, SEARCH_SHARE, TOGETHER_SHARE, Budget
+from autodeep.fit.budget import EXPORT_SECONDS, FINAL_SHARE, SEARCH_SHARE, Budget
 from autodeep.fit.members import select_members
 from autodeep.fit.prepare import prepare_data
 from autodeep.fit.settings import check_settings
@@ -98,9 +98,6 @@ def test_budget_keeps_back_a_share_then_the_best_trials_refit_or_folds():
     quick = _trial({"fit_seconds": 4.0, "epochs_run": 10, "best_epoch": 5})
     assert bagged.search_deadline([quick], quick) == pytest.approx(1100.0 - EXPORT_SECONDS - 5 * 4.0 * 1.15)
     assert Budget(0.0, None, True, 0, 10, 2).search_deadline([best], best) is None  # no time limit
-    together = Budget(started=1000.0, time_limit=100.0, refit=True, folds=5, n_tr=800, n_va=200, together=True)
-    assert together.search_deadline([quick], quick) == pytest.approx(
-        1100.0 - EXPORT_SECONDS - 5 * 4.0 * 1.15 * TOGETHER_SHARE)  # folds trained as one program cost less
     child = _trial({"fit_seconds": 8.0, "epochs_run": 10, "best_epoch": 5, "inherited_epochs": 15})
     assert budget.refit_seconds(child) == pytest.approx(4 * refit)  # trained from scratch: 20 epochs, not 5
 
@@ -113,7 +110,6 @@ def test_budget_says_whether_a_fold_or_refit_still_fits():
     assert not Budget(now, 14.0, True, 0, 100, 25).refit_fits(trial)  # 14.4 s needed
     assert Budget(now, None, True, 0, 100, 25).refit_fits(trial)
     assert Budget(now, 40.0, True, 5, 100, 25).folds_fitting(trial, 5) == 3  # 11.5 s each, 36 s left after export
-    assert Budget(now, 40.0, True, 5, 100, 25, together=True).folds_fitting(trial, 5) == 4  # 8.05 s each together
 
 
 # -- one trial, and what a worker receives -----------------------------------------------------

@@ -21,10 +21,6 @@ FINAL_SHARE = 0.4  # most of time_limit kept back from the search for the refit 
 BAGGING_MAX_ROWS = 3_000
 BAGGING_FOLDS = 5
 REESTIMATE = 1.15  # margin on the measured seconds of a trial when estimating a refit or a fold
-# a fold's share of its own estimate when a configuration's folds train together as one program (JAX,
-# autodeep.train.cohort): one compile instead of one per fold. Measured on the final stage of the same six
-# trials (credit-g, kc1; JAX's compilation cache cold and warm): 0.65-0.76 of the seconds of folds in turn.
-TOGETHER_SHARE = 0.7
 
 
 def bagging_folds(setting, refit: bool, n_rows: int, epochs: int | None, lazy: bool) -> int:
@@ -67,9 +63,6 @@ def fold_seconds(trial) -> float:
 class Budget:
     """When the search must stop, and whether a refit or a fold still fits before ``time_limit``.
 
-    ``together``: a configuration's folds train together as one program (``TOGETHER_SHARE`` of their time in
-    turn).
-
     Example:
         >>> budget = Budget(started=0.0, time_limit=100.0, refit=True, folds=0, n_tr=800, n_va=200)
         >>> budget.deadline, budget.search_deadline([])  # no trial finished yet: 85 % of the limit
@@ -82,16 +75,13 @@ class Budget:
     folds: int
     n_tr: int
     n_va: int
-    together: bool = False
 
     @classmethod
-    def plan(cls, started: float, settings, n_tr: int, n_va: int, lazy: bool = False,
-             together: bool = False) -> "Budget":
+    def plan(cls, started: float, settings, n_tr: int, n_va: int, lazy: bool = False) -> "Budget":
         """The budget of a ``fit`` that started at ``started`` with ``settings`` (``autodeep.fit.settings``)
-        on ``n_tr`` training and ``n_va`` validation rows (``lazy``: read from disk; ``together``: folds train
-        together)."""
+        on ``n_tr`` training and ``n_va`` validation rows (``lazy``: read from disk)."""
         folds = bagging_folds(settings.bagging_folds, settings.refit, n_tr + n_va, settings.epochs, lazy)
-        return cls(started, settings.time_limit, settings.refit, folds, n_tr, n_va, together)
+        return cls(started, settings.time_limit, settings.refit, folds, n_tr, n_va)
 
     @property
     def deadline(self) -> float | None:
@@ -116,7 +106,7 @@ class Budget:
         if not completed or not self.refit:
             reserve = (1 - SEARCH_SHARE) * self.time_limit if self.refit else EXPORT_SECONDS
         elif self.folds:
-            reserve = EXPORT_SECONDS + self.folds * self.fold_cost(best)
+            reserve = EXPORT_SECONDS + self.folds * fold_seconds(best)
         else:  # a refit longer than the share kept back would not fit: keep back the export only
             refit = self.refit_seconds(best)
             reserve = EXPORT_SECONDS + (refit if EXPORT_SECONDS + refit <= FINAL_SHARE * self.time_limit else 0.0)
@@ -126,11 +116,6 @@ class Budget:
         """Expected seconds to retrain ``trial``'s configuration on train + validation rows (``refit_epochs``)."""
         rows = (self.n_tr + self.n_va) / max(self.n_tr, 1)
         return per_epoch_seconds(trial) * refit_epochs(trial) * rows * REESTIMATE
-
-    def fold_cost(self, trial) -> float:
-        """Expected seconds one fold of ``trial`` adds to the final stage: ``fold_seconds``, or
-        ``TOGETHER_SHARE`` of it when the folds train together."""
-        return fold_seconds(trial) * (TOGETHER_SHARE if self.together else 1.0)
 
     def fold_fits(self, trial) -> bool:
         """Whether one more fold of ``trial`` fits before the deadline, the export kept back."""
@@ -145,7 +130,7 @@ class Budget:
         """
         if not self.time_limit:
             return folds
-        return max(0, min(folds, int((self.remaining() - EXPORT_SECONDS) // max(self.fold_cost(trial), 1e-9))))
+        return max(0, min(folds, int((self.remaining() - EXPORT_SECONDS) // max(fold_seconds(trial), 1e-9))))
 
     def refit_fits(self, trial) -> bool:
         """Whether a refit of ``trial`` on all rows fits before the deadline, the export kept back."""

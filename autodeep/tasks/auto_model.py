@@ -304,9 +304,8 @@ class AutoModel(EstimatorMixin):
         settings = clone_project(self, check_settings(self, epochs=epochs, batch_size=batch_size, verbose=verbose))
         self.settings_ = settings  # clone_project: a scikit-learn clone's own project folder (habits)
         data = self._prepare(x, y, validation_data, validation_split, settings, sample_weight, class_weight)
+        budget = Budget.plan(started, settings, data.n_tr, data.n_va, lazy=is_lazy(data.arrays_tr))
         run = self._trial_run(settings, data, callbacks, started)
-        budget = Budget.plan(started, settings, data.n_tr, data.n_va, lazy=is_lazy(data.arrays_tr),
-                             together=run.trains_together())
         searcher = make_searcher(settings, run, self._initial_configs(self.graph_, data.specs), self.project_.study_url)
         self.study_ = run_search(searcher, run, budget, settings)
         self.tuner_ = bind_tuner(self.tuner, self)[0]
