@@ -109,7 +109,8 @@ def test_budget_says_whether_a_fold_or_refit_still_fits():
     assert not Budget(now, 12.0, True, 5, 100, 25).fold_fits(trial)  # 11.5 s needed, 8 s left after export
     assert not Budget(now, 14.0, True, 0, 100, 25).refit_fits(trial)  # 14.4 s needed
     assert Budget(now, None, True, 0, 100, 25).refit_fits(trial)
-    assert Budget(now, 40.0, True, 5, 100, 25).folds_fitting(trial, 5) == 3  # 11.5 s each, 36 s left after export
+    assert Budget(now, 130.0, True, 5, 100, 25).folds_together(trial, 5)  # 57.5 s in turn; 115 s of 126 s left
+    assert not Budget(now, 100.0, True, 5, 100, 25).folds_together(trial, 5)  # 96 s left: in turn
 
 
 # -- one trial, and what a worker receives -----------------------------------------------------

@@ -121,16 +121,16 @@ class Budget:
         """Whether one more fold of ``trial`` fits before the deadline, the export kept back."""
         return fold_seconds(trial) <= self.remaining() - EXPORT_SECONDS
 
-    def folds_fitting(self, trial, folds: int) -> int:
-        """How many of ``folds`` folds of ``trial`` fit before the deadline, the export kept back.
+    def folds_together(self, trial, folds: int) -> bool:
+        """Whether ``folds`` folds of ``trial`` may train together: with no time limit, or with twice their time
+        in turn left. Folds trained together stop together, so a deadline that cuts them loses every fold (at
+        60 s they also ran slower than in turn: one more compile, and the slowest fold sets the pace).
 
         Example:
-            >>> Budget(started=0.0, time_limit=None, refit=True, folds=5, n_tr=800, n_va=200).folds_fitting(None, 5)
-            5
+            >>> Budget(started=0.0, time_limit=None, refit=True, folds=5, n_tr=800, n_va=200).folds_together(None, 5)
+            True
         """
-        if not self.time_limit:
-            return folds
-        return max(0, min(folds, int((self.remaining() - EXPORT_SECONDS) // max(fold_seconds(trial), 1e-9))))
+        return not self.time_limit or 2 * folds * fold_seconds(trial) <= self.remaining() - EXPORT_SECONDS
 
     def refit_fits(self, trial) -> bool:
         """Whether a refit of ``trial`` on all rows fits before the deadline, the export kept back."""

@@ -77,9 +77,8 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
     """The models of member ``i`` and how they were made: ``"bagged"`` (fold models and the trial's own),
     ``"refit"`` (one model on all rows) or ``"trial_weights"`` (``w_all``: the rows' weights, or None); each fold
     model's ``fold_prediction`` of its held-out rows is appended to ``out_of_fold`` unless it is None."""
-    together = budget.folds_fitting(trial, len(folds)) if folds and run.trains_together() else 0
-    if together > 1:
-        bag = folds_together(i, trial, run, budget, x_all, y_all, folds[:together], w_all)
+    if folds and run.trains_together() and budget.folds_together(trial, len(folds)):
+        bag = folds_together(i, trial, run, budget, x_all, y_all, folds, w_all)
     else:
         bag = folds_in_turn(i, trial, run, budget, x_all, y_all, folds, w_all)
     if out_of_fold is not None:
