@@ -8,6 +8,7 @@ import numpy as np
 from autodeep.blocks.basic import flatten_input
 from autodeep.blocks.layers import Denormalize
 from autodeep.blocks.members import MemberDense, MemberFeatures, MemberLoss, MemberMean, MemberMetric
+from autodeep.blocks.nca import NeighbourFeatures, vote
 from autodeep.graph import Head
 
 
@@ -137,6 +138,8 @@ class ClassificationHead(_MemberAware, Head):
         if isinstance(inputs, MemberFeatures):  # each member's probabilities, averaged at inference
             return MemberMean()(self._member_output(hp, inputs, units, activation))
         self.members = None
+        if isinstance(inputs, NeighbourFeatures):  # the stored rows' labels, voted
+            return vote(inputs, units, self.name)
         x = _dropout(self, hp, flatten_input(hp, inputs))
         return keras.layers.Dense(units, activation=activation)(x)
 
@@ -188,6 +191,8 @@ class RegressionHead(_MemberAware, Head):
             x = self._member_output(hp, inputs, self.output_dim)
             return MemberMean()(Denormalize(self.target_mean, self.target_scale)(x))
         self.members = None
+        if isinstance(inputs, NeighbourFeatures):  # the stored rows' standardised targets, voted
+            return Denormalize(self.target_mean, self.target_scale)(vote(inputs, self.output_dim, self.name))
         x = _dropout(self, hp, flatten_input(hp, inputs))
         x = keras.layers.Dense(self.output_dim)(x)
         return Denormalize(self.target_mean, self.target_scale)(x)

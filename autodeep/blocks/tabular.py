@@ -15,6 +15,7 @@ from autodeep.blocks.layers import (
     PeriodicEmbedding,
 )
 from autodeep.blocks.members import member_body
+from autodeep.blocks.nca import neighbour_features
 from autodeep.blocks.text_layers import ColumnSlices
 from autodeep.graph import Block, GraphError, TabularFeatures
 
@@ -120,6 +121,39 @@ def realmlp_body(x, num_layers: int, units: int, dropout: float):
     return x
 
 
+MEMORY_ROWS = 4096  # most training rows a "modernnca" model keeps (drawn at random beyond it)
+CANDIDATES = 1024  # stored rows each training step's rows are scored against
+
+
+def memory_rows(rows: int | None) -> int:
+    """Rows a retrieval model's memory holds for a table whose preprocessor saw ``rows`` training rows: room for
+    the refit on training and validation rows (1.5 times them, in whole batches of 64), at most ``MEMORY_ROWS``.
+
+    Example:
+        >>> memory_rows(640), memory_rows(100_000), memory_rows(None)
+        (960, 4096, 4096)
+    """
+    return MEMORY_ROWS if rows is None else min(MEMORY_ROWS, -(-int(1.5 * rows) // 64) * 64)
+
+
+def modernnca_body(hp, features: TabularFeatures, dropout: float, seed=None):
+    """ModernNCA's encoder (Ye et al., 2025): the table's encodings, a linear map and residual ReLU blocks; its
+    codes of the query rows and of stored training rows go to the head as ``NeighbourFeatures``."""
+    if features.texts:
+        raise GraphError("block_type='modernnca' takes numeric and categorical columns, not free text; the table "
+                         f"has {len(features.texts)} text column(s): use block_type='mlp' or drop them.")
+    tensors = [t for t, used in ((features.numerical, int(features.numerical.shape[-1]) > 0),
+                                 (features.categorical, bool(features.cardinalities))) if used]
+    dim = hp.Choice("code_dim", [256, 128, 512], default=256)
+    x = keras.layers.Dense(dim)(tabular_to_dense(hp, features))
+    for _ in range(hp.Choice("num_blocks", [1, 0, 2], default=1)):
+        h = keras.layers.Dense(dim, activation="relu")(x)
+        if dropout:
+            h = keras.layers.Dropout(dropout)(h)
+        x = keras.layers.Add()([x, keras.layers.Dense(dim)(h)])
+    return neighbour_features(tensors, keras.Model(tensors, x), memory_rows(features.rows), CANDIDATES, seed=seed)
+
+
 class StructuredDataBlock(Block):
     """The default block for tables: column encodings followed by an MLP, a residual MLP or a transformer.
 
@@ -136,6 +170,11 @@ class StructuredDataBlock(Block):
             ``"realmlp"`` (opt-in until measured): RealMLP's architecture (Holzmueller et al., 2024): numeric
             columns through a front scaling layer and "PBLD" periodic embeddings (``numerical_encoding="pbld"``),
             then 3 x 256 dense layers with parametric SELU activations (``autodeep.blocks.layers``).
+            ``"modernnca"`` (opt-in until measured in the search): a retrieval model in the ModernNCA style
+            (``autodeep.blocks.nca``): rows are encoded (a linear map to ``code_dim`` and ``num_blocks`` residual
+            ReLU blocks), and the head predicts the targets of training rows kept in the model (up to
+            ``MEMORY_ROWS``), weighted by softmax(-distance) between codes. It must feed a head directly, and
+            takes no free-text columns.
         members: Ensemble size of ``"tabm"``; searched in {32, 16, 8} when ``None``.
         num_layers, num_units, dropout: Fix parts of the body's space.
 
@@ -144,6 +183,7 @@ class StructuredDataBlock(Block):
         >>> table = ak.StructuredDataInput()
         >>> out = ak.ClassificationHead()(ak.StructuredDataBlock(block_type="mlp")(table))
         >>> out = ak.ClassificationHead()(ak.StructuredDataBlock(block_type="tabm", members=16)(table))
+        >>> out = ak.ClassificationHead()(ak.StructuredDataBlock(block_type="modernnca")(table))
     """
 
     def __init__(self, numerical_encoding: str | None = None, block_type: str | None = None,
@@ -152,7 +192,8 @@ class StructuredDataBlock(Block):
                  members: int | None = None, **kwargs):
         super().__init__(**kwargs)
         for arg, value, allowed in (("numerical_encoding", numerical_encoding, ("none", "periodic", "pbld")),
-                                    ("block_type", block_type, ("mlp", "resnet", "transformer", "tabm", "realmlp"))):
+                                    ("block_type", block_type,
+                                     ("mlp", "resnet", "transformer", "tabm", "realmlp", "modernnca"))):
             if value is not None and value not in allowed:
                 raise ValueError(f"StructuredDataBlock: {arg} must be one of {allowed} or None; received {value!r}.")
         self.numerical_encoding = numerical_encoding
@@ -178,6 +219,8 @@ class StructuredDataBlock(Block):
             return realmlp_body(tabular_to_dense(hp, inputs, self.numerical_encoding or "pbld"),
                                 self.num_layers or hp.Choice("num_layers", [3, 2, 4], default=3),
                                 self.num_units or hp.Choice("units", [256, 128, 512], default=256), self._dropout(hp))
+        if self.block_type == "modernnca":  # only when asked for, like the transformer
+            return modernnca_body(hp, inputs, self._dropout(hp), seed=self.seed)
         x = tabular_to_dense(hp, inputs, self.numerical_encoding)
         if self.block_type == "tabm":  # only when asked for, like the transformer
             return member_body(x, self.members or hp.Choice("members", [32, 16, 8], default=32),

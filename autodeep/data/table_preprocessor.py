@@ -50,6 +50,7 @@ class TablePreprocessor:
                                  "integer_codes": integer_codes, "repeated_codes": repeated_codes}
         self.table_: TabularPreprocessor | None = None
         self.columns_: list[str] = []
+        self.rows_: int | None = None  # training rows fit on (a retrieval model sizes its memory by them)
         self.texts_: list[tuple[str, TextVectorizer]] = []
 
     def _frame(self, raw, fitted: bool) -> pd.DataFrame:
@@ -71,6 +72,7 @@ class TablePreprocessor:
         """``fit``, and the training rows' arrays (their categorical statistics leave their own targets out)."""
         frame = self._frame(raw, fitted=False)
         self.columns_ = [str(c) for c in frame.columns]
+        self.rows_ = len(frame)
         self.table_ = TabularPreprocessor(column_types=self.column_types, **self.high_cardinality)
         arrays = self.table_.fit_transform(frame, y, target_type)
         columns = [c for c, t in self.table_.column_types_.items() if t == TEXT]
@@ -95,19 +97,21 @@ class TablePreprocessor:
         for i, (column, vectorizer) in enumerate(self.texts_):
             features[f"text_{i}"] = vectorizer.specs()["features"]["tfidf"]
             texts.append({"column": column, "groups": vectorizer.groups()})
-        return {"features": features, "meta": {"cardinalities": list(t.cardinalities_), "texts": texts}}
+        return {"features": features, "meta": {"cardinalities": list(t.cardinalities_), "texts": texts,
+                                               "rows": self.rows_}}
 
     def n_rows(self, raw) -> int:
         return len(self._frame(raw, fitted=bool(self.columns_)))
 
     def get_config(self) -> dict:
-        return {"columns": self.columns_, "table": self.table_.get_config(),
+        return {"columns": self.columns_, "rows": self.rows_, "table": self.table_.get_config(),
                 "texts": [{"column": c, "vectorizer": v.get_config()} for c, v in self.texts_]}
 
     @classmethod
     def from_config(cls, config: dict) -> "TablePreprocessor":
         p = cls()
         p.columns_ = list(config["columns"])
+        p.rows_ = config.get("rows")  # None in artifacts saved before rows were kept
         p.table_ = TabularPreprocessor.from_config(config["table"])
         p.texts_ = [(t["column"], TextVectorizer.from_config(t["vectorizer"])) for t in config.get("texts", [])]
         return p

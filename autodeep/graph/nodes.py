@@ -53,6 +53,7 @@ class TabularFeatures:
     categorical: Any
     cardinalities: list[int]
     texts: list = dataclasses.field(default_factory=list)
+    rows: int | None = None  # training rows the preprocessor was fit on (None: not known)
 
 
 class Input(Node):
@@ -123,4 +124,5 @@ class StructuredDataInput(Input):
 
         texts = [TextFeatures(tensors[f"text_{i}"], None, dict(t["groups"]), 0, 0)
                  for i, t in enumerate(meta.get("texts", []))]
-        return TabularFeatures(tensors["numerical"], tensors["categorical"], list(meta["cardinalities"]), texts)
+        return TabularFeatures(tensors["numerical"], tensors["categorical"], list(meta["cardinalities"]), texts,
+                               meta.get("rows"))

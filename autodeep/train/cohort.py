@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from autodeep.backend import use_compilation_cache
+from autodeep.blocks.nca import keeps_rows
 from autodeep.train.batches import n_rows
 from autodeep.train.trainer import (
     MIN_LEARNING_RATE,
@@ -57,6 +58,8 @@ def cohort_mismatch(models) -> str | None:
 
     if keras.backend.backend() != "jax":
         return f"a cohort trains on the JAX backend only, not {keras.backend.backend()}"
+    if any(keeps_rows(model) for model in models):
+        return "a model that keeps training rows (block_type='modernnca') trains alone"
     first, *others = models
     for other in others:
         if _variables(other) != _variables(first):

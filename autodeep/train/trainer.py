@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from autodeep.backend import use_compilation_cache
+from autodeep.blocks.nca import remember
 from autodeep.data.rows import is_lazy
 from autodeep.train.batches import n_rows
 
@@ -151,6 +152,7 @@ def fit_model(model, x, y, validation_data=None, epochs: int | None = None, batc
         patience = default_patience(rows)
     state = {"stopped": "completed"}
     all_callbacks = _callbacks(objective, direction, patience, deadline, reporter, state) + list(callbacks or [])
+    remember(model, x, y)  # a retrieval model keeps the rows it learns from (autodeep.blocks.nca)
     t0 = time.time()
     if is_lazy(x) or (validation_data is not None and is_lazy(validation_data[0])):
         x, y, validation_data = _lazy_batches(x, y, validation_data, batch_size, sample_weight)
