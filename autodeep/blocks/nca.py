@@ -169,7 +169,7 @@ class NeighbourVote(keras.layers.Layer):
 
 def neighbour_features(tensors: list, code_of, capacity: int, candidates: int, seed=None) -> NeighbourFeatures:
     """``NeighbourFeatures`` of the model inputs ``tensors`` (Keras inputs), encoded by ``code_of`` (a Keras model
-    from ``tensors`` to a 2-D code) for the query rows and for a ``RowMemory``'s candidates."""
+    from ``tensors`` to a 2-D code) for the query rows and for a ``RowMemory``'s candidates (example: ``remember``)."""
     memory = RowMemory(capacity, candidates, input_names=[t.name for t in tensors],
                        dtypes=[str(t.dtype) for t in tensors], seed=seed)
     rows, index, stored = memory(tensors)
@@ -178,7 +178,8 @@ def neighbour_features(tensors: list, code_of, capacity: int, candidates: int, s
 
 
 def vote(features: NeighbourFeatures, width: int, target: str):
-    """Head ``target``'s prediction from ``NeighbourFeatures``: ``width`` targets voted by the candidates."""
+    """Head ``target``'s prediction from ``NeighbourFeatures``: ``width`` targets voted by the candidates (example:
+    ``remember``)."""
     return NeighbourVote(width, features.capacity, target)(
         [features.query, features.candidates, features.index, features.usable])
 
@@ -186,7 +187,18 @@ def vote(features: NeighbourFeatures, width: int, target: str):
 def remember(model, x, y, seed: int | None = 0) -> None:
     """Store training rows ``x`` (a dict by input name) and their targets ``y`` (an array, or a dict by head name)
     in ``model``'s memories (nothing when it has none): the same rows, at most ``capacity``, drawn at random
-    beyond it."""
+    beyond it.
+
+    Example:
+        >>> x = keras.Input((2,), name="x")
+        >>> features = neighbour_features([x], keras.Model([x], keras.layers.Dense(4)(x)), capacity=8, candidates=4)
+        >>> model = keras.Model(x, vote(features, width=1, target="y"))
+        >>> remember(model, {"x": np.eye(5, 2, dtype="float32")}, np.arange(5, dtype="float32")[:, None] % 2)
+        >>> [int(ops.sum(layer.stored)) for layer in all_layers(model) if isinstance(layer, RowMemory)]
+        [5]
+        >>> model.predict(np.eye(5, 2, dtype="float32"), verbose=0).shape
+        (5, 1)
+    """
     memories = [layer for layer in all_layers(model) if isinstance(layer, RowMemory)]
     votes = [layer for layer in all_layers(model) if isinstance(layer, NeighbourVote)]
     if not memories:
@@ -201,7 +213,14 @@ def remember(model, x, y, seed: int | None = 0) -> None:
 
 
 def all_layers(model) -> list:
-    """``model``'s layers, those of the models nested in it included."""
+    """``model``'s layers, those of the models nested in it included.
+
+    Example:
+        >>> inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> outer = keras.Sequential([keras.Input((3,)), inner, keras.layers.Dense(1)])
+        >>> [type(layer).__name__ for layer in all_layers(outer)]
+        ['Sequential', 'Dense', 'Dense']
+    """
     layers = []
     for layer in model.layers:
         layers += [layer, *(all_layers(layer) if hasattr(layer, "layers") else [])]
@@ -209,5 +228,10 @@ def all_layers(model) -> list:
 
 
 def keeps_rows(model) -> bool:
-    """Whether ``model`` keeps training rows (a ``RowMemory``)."""
+    """Whether ``model`` keeps training rows (a ``RowMemory``).
+
+    Example:
+        >>> keeps_rows(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]))
+        False
+    """
     return any(isinstance(layer, RowMemory) for layer in all_layers(model))
