@@ -199,10 +199,11 @@ def remember(model, x, y, seed: int | None = 0) -> None:
         >>> model.predict(np.eye(5, 2, dtype="float32"), verbose=0).shape
         (5, 1)
     """
-    memories = [layer for layer in all_layers(model) if isinstance(layer, RowMemory)]
-    votes = [layer for layer in all_layers(model) if isinstance(layer, NeighbourVote)]
+    layers = all_layers(model)  # one walk: this runs before every fit
+    memories = [layer for layer in layers if isinstance(layer, RowMemory)]
     if not memories:
         return
+    votes = [layer for layer in layers if isinstance(layer, NeighbourVote)]
     n = len(y) if not isinstance(y, dict) else len(next(iter(y.values())))
     capacity = memories[0].capacity
     rows = np.arange(n) if n <= capacity else np.sort(np.random.default_rng(seed).choice(n, capacity, replace=False))
