@@ -239,8 +239,8 @@ def runner(system: str, baseline: str | None = None):
 
 
 def autodeep_detail(model) -> str:
-    """Trials finished, ensemble members (how many were bagged, refit or kept as trained), and each head's
-    neighbour-blend decision."""
+    """Trials finished, ensemble members (how many were bagged, refit or kept as trained, and how many bagged
+    trials they were chosen from on out-of-fold rows), and each head's neighbour-blend decision."""
     trials = model.tuner_results
     final = model.predictor_.manifest["info"]["final"]
     threshold = model.predictor_.manifest["outputs"][0].get("threshold")
@@ -251,6 +251,8 @@ def autodeep_detail(model) -> str:
         blends.append(f"blend tau={b['tau']:g} prior={b['prior']:g}{note}" if b.get("used") else f"no blend{note}")
     kinds = final.get("member_kinds") or []
     how = ", ".join(f"{k} {kinds.count(k)}" for k in dict.fromkeys(kinds)) or final.get("kind")
+    if final.get("selected_on") == "out_of_fold":
+        how += f"; chosen out of fold from {final['selected_from']}"
     return (f"{(trials['state'] == 'COMPLETE').sum()}/{len(trials)} trials, {len(final.get('members', []))} "
             f"members ({how})" + "".join(f", {b}" for b in blends)
             + (f", threshold {threshold:.3f}" if threshold is not None else ""))

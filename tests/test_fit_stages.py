@@ -162,6 +162,27 @@ def test_select_members_is_the_best_trial_alone_without_an_ensemble(tmp_path):
     assert [t.value for t, _ in select_members(study, graph, Project(tmp_path, "p"), np.zeros(3), 5)] == [1.0]
 
 
+def test_bagged_trials_are_chosen_again_on_their_out_of_fold_rows():
+    from autodeep.fit.final import RESELECT_MIN, Member, reselected
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(40, 1))
+    folds = [(np.arange(20, 40), np.arange(20)), (np.arange(20), np.arange(20, 40))]
+
+    def member(number, prediction, kind="bagged", weight=0.25):
+        covered = [(stop, prediction[stop]) for _, stop in folds] if kind == "bagged" else []
+        return Member(SimpleNamespace(number=number), weight, ["model"], kind, covered)
+
+    run = SimpleNamespace(graph=_regression_graph(), seed=0, metric=None)
+    close, noisy = y + rng.normal(scale=0.1, size=y.shape), y + rng.normal(scale=2.0, size=y.shape)
+    chosen = [member(0, noisy), member(1, close), member(2, noisy * 0.5), member(3, y, kind="trial_weights")]
+    members, selected_from = reselected(chosen, [], run, None, None, y, folds, None, ensemble_size=5)
+    # the trial that was not bagged has no out-of-fold rows and leaves; the one close to y on every row wins
+    assert selected_from == 3 and [(m.trial.number, m.weight) for m in members] == [(1, pytest.approx(1.0))]
+    few = chosen[:RESELECT_MIN - 1]
+    assert reselected(few, [], run, None, None, y, folds, None, ensemble_size=5) == (few, 0)  # too few: unchanged
+
+
 # -- the house rules the stages exist for ------------------------------------------------------
 def _functions(path: Path):
     for node in ast.walk(ast.parse(path.read_text())):

@@ -272,6 +272,20 @@ def test_bagging_exports_the_trial_and_its_fold_models(small_credit, tmp_path):
     assert proba.shape == (20, 2) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_bagged_members_are_chosen_again_on_every_row_out_of_fold(small_credit, tmp_path):
+    x, y = small_credit.drop(columns="class"), small_credit["class"]
+    clf = ak.StructuredDataClassifier(directory=tmp_path, bagging_folds=2, retrieval=False, objective="f1",
+                                      max_trials=3, epochs=2, verbose=0, seed=0)
+    clf.fit(x, y)
+    final = clf.predictor_.manifest["info"]["final"]
+    assert final["selected_on"] == "out_of_fold" and final["selected_from"] == 3  # every trial, bagged
+    assert set(final["member_kinds"]) == {"bagged"} and set(final["models_per_member"]) == {3}
+    assert set(final["members"]) <= {t.number for t in clf.study_.trials} and sum(final["weights"]) == pytest.approx(1)
+    assert final["weights"] == sorted(final["weights"], reverse=True) and final["out_of_fold_rows"] == len(x)
+    average = next(layer for layer in clf.export_model().layers if type(layer).__name__ == "WeightedAverage")
+    np.testing.assert_allclose(average.member_weights, np.repeat(final["weights"], 3) / 3, rtol=1e-6)
+
+
 def test_bagging_auto_bags_small_in_memory_tables_trained_with_early_stopping(tmp_path):
     from autodeep.fit.budget import BAGGING_FOLDS, BAGGING_MAX_ROWS, bagging_folds
 

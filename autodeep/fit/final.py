@@ -1,9 +1,14 @@
 """The final model: each chosen trial bagged, refit on all rows, or kept with its trial weights (as the
 ``Budget`` allows), the members averaged into one Keras model, and neighbour blending attached when it
-helps. Returns the model, the ``final`` record the manifest keeps, and the bagged folds' out-of-fold
-predictions when a binary head's threshold is to be tuned on them (``autodeep.fit.out_of_fold``)."""
+helps. When a single-head model is bagged, more of the best trials are bagged while time is left and the
+ensemble is chosen again on the bagged trials' out-of-fold predictions, which cover every row where the
+search's validation split holds a fifth of them. Returns the model, the ``final`` record the manifest
+keeps, the bagged folds' out-of-fold predictions when a binary head's threshold is to be tuned on them
+(``autodeep.fit.out_of_fold``), and the members."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -11,8 +16,9 @@ from autodeep.blocks.heads import class_indices
 from autodeep.blocks.layers import WeightedAverage
 from autodeep.data.rows import take_rows
 from autodeep.ensemble.neighbours import per_head
-from autodeep.fit.blend import attach_blends, choose_blends
+from autodeep.fit.blend import attach_blends, blend_keys, choose_blends
 from autodeep.fit.budget import Budget, refit_epochs
+from autodeep.fit.members import bagging_pool, choose
 from autodeep.fit.metrics import tunes_threshold
 from autodeep.fit.out_of_fold import OutOfFold, combine, fold_prediction
 from autodeep.fit.prepare import PreparedData
@@ -24,38 +30,61 @@ from autodeep.train import fit_model, quiet_optimizer_state
 from autodeep.train.cohort import cohort_mismatch, fit_cohort
 
 RETRIEVAL_FIELDS = ("used", "tau", "prior", "gain", "held_out_gain")  # of each head's blend, kept in the manifest
+POOL = 8  # trials bagged at most when time is left: the members first, then the next best by validation score
+RESELECT_MIN = 3  # fully bagged trials from which the ensemble is chosen again on their out-of-fold predictions
 
 
-def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget: Budget, refit: bool,
-                retrieval="auto"):
-    """``(model, final, out_of_fold)``: the model to export for ``members`` (``[(trial, weight)]``, heaviest
-    first: they get the time first), the record of how it was made, and the first head's ``OutOfFold``
-    predictions (None unless every member was bagged and the threshold is tuned); these are also kept in the
-    project folder as ``out_of_fold.npz``."""
-    graph, seed = run.graph, run.seed or 0
-    keys, blends = choose_blends(retrieval, graph, data, members, run.project, seed=seed)
-    x_all, y_all = data.all_rows() if refit or keys else (None, None)
+@dataclass
+class Member:
+    """One trial of the final model: its ensemble ``weight``, its ``models``, how they were made (``kind``,
+    see ``member_models``) and its fold models' ``fold_prediction`` results (``folds``)."""
+
+    trial: object
+    weight: float
+    models: list
+    kind: str
+    folds: list = field(default_factory=list)
+
+
+def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget: Budget, settings, study):
+    """``(model, final, out_of_fold, members)``: the model to export for ``members`` (``[(trial, weight)]``,
+    heaviest first: they get the time first), the record of how it was made, the first head's ``OutOfFold``
+    predictions (None unless every member was bagged and the threshold is tuned; these are also kept in the
+    project folder as ``out_of_fold.npz``) and the members it holds.
+
+    ``settings`` (``autodeep.fit.settings``) give ``refit``, ``retrieval`` and ``ensemble_size``. When the final
+    stage bags a single-head model, the next best trials of ``study`` are bagged after the members while time
+    is left (``POOL`` trials in all), and once ``RESELECT_MIN`` trials are fully bagged the ensemble is chosen
+    again among them on their out-of-fold predictions: every row of train + validation, where the search
+    ranked the trials on the validation rows alone."""
+    graph, seed, refit, retrieval = run.graph, run.seed or 0, settings.refit, settings.retrieval
+    x_all, y_all = data.all_rows() if refit or blend_keys(retrieval, graph, data) else (None, None)
     w_all = data.all_weights() if refit else None
     folds = fold_indices(class_labels(graph, y_all), data.n_tr + data.n_va, budget.folds, seed) if budget.folds else []
-    models, weights, how = [], [], []
-    collect = bool(folds) and tunes_threshold(run.decision_threshold, run.metric, graph.heads)
-    per_member = []  # per member, its fold models' out-of-fold predictions (when collected)
+    reselect = bool(folds) and len(graph.heads) == 1 and settings.ensemble_size > 1
+    tunes = bool(folds) and tunes_threshold(run.decision_threshold, run.metric, graph.heads)
+    chosen = []
     for i, (trial, weight) in enumerate(members):
-        per_member.append([])
-        bag, kind = member_models(i, trial, run, budget, refit, x_all, y_all, folds, w_all,
-                                  out_of_fold=per_member[-1] if collect else None)
-        models.append(bag)
-        weights += [weight / len(bag)] * len(bag)
-        how.append(kind)
-    final = _record(members, models, how, data, refit, budget.folds)
-    oof = out_of_fold(per_member if collect else None, members, graph, y_all, w_all, run.project, final)
-    models = [m for bag in models for m in bag]
+        chosen.append(Member(trial, weight, [], ""))
+        chosen[-1].models, chosen[-1].kind = member_models(i, trial, run, budget, refit, x_all, y_all, folds, w_all,
+                                                           out_of_fold=chosen[-1].folds if reselect or tunes else None)
+    selected_from = 0
+    if reselect:
+        pool = bagging_pool(study, run.project, members, POOL)
+        chosen, selected_from = reselected(chosen, pool, run, budget, x_all, y_all, folds, w_all,
+                                           settings.ensemble_size)
+    members = [(m.trial, m.weight) for m in chosen]
+    final = _record(chosen, data, refit, budget.folds, selected_from)
+    oof = out_of_fold([m.folds for m in chosen] if tunes else None, members, graph, y_all, w_all, run.project, final)
+    models = [model for m in chosen for model in m.models]
+    weights = [m.weight / len(m.models) for m in chosen for _ in m.models]
     model = models[0] if len(models) == 1 else average_models(graph, data.specs, models, weights)
+    keys, blends = choose_blends(retrieval, graph, data, members, run.project, seed=seed)
     if keys:
         final["retrieval"] = [{k: c.get(k) for k in RETRIEVAL_FIELDS} for c in blends]
         if any(c["used"] for c in blends):
             model = attach_blends(graph, data.specs, model, keys, blends, x_all, y_all)
-    return model, final, oof
+    return model, final, oof, members
 
 
 def out_of_fold(per_member: list | None, members: list[tuple], graph, y_all, w_all, project, final: dict) \
@@ -72,15 +101,52 @@ def out_of_fold(per_member: list | None, members: list[tuple], graph, y_all, w_a
     return oof
 
 
+def reselected(chosen: list[Member], pool: list, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all,
+               ensemble_size: int) -> tuple[list[Member], int]:
+    """``(members, selected_from)``: ``(chosen, 0)``, or, when with the trials of ``pool`` bagged while time is
+    left at least ``RESELECT_MIN`` trials have every fold, the ensemble chosen among those on their
+    out-of-fold predictions (heaviest first) and how many trials it was chosen from."""
+    extra = []
+    for trial in pool:
+        i = len(chosen) + len(extra)
+        bag = fold_models(i, trial, run, budget, x_all, y_all, folds, w_all)
+        if len(bag) < len(folds):
+            break  # the deadline: a partly bagged trial does not cover every row
+        extra.append(Member(trial, 0.0, [model for model, _ in bag] + [trial_model(run, trial, i)], "bagged",
+                            [fold_prediction(model, x_all, stop_idx) for model, stop_idx in bag]))
+    complete = [m for m in chosen + extra if m.kind == "bagged" and len(m.folds) == len(folds)]
+    if len(complete) < RESELECT_MIN:
+        return chosen, 0
+    y_first = per_head(run.graph, y_all)[0]
+    predictions = [[covering(m.folds, len(y_first))] for m in complete]
+    weights = choose(run.graph, predictions, [y_first], ensemble_size, seed=run.seed or 0, row_weights=w_all,
+                     metric=run.metric)
+    for i, m in enumerate(complete):
+        m.weight = weights.get(i, 0.0)
+    return sorted((m for m in complete if m.weight > 0), key=lambda m: -m.weight), len(complete)
+
+
+def covering(fold_predictions: list[tuple], n_rows: int) -> np.ndarray:
+    """One array of ``n_rows`` predictions put together from folds that cover every row (``fold_prediction``
+    results).
+
+    Example:
+        >>> covering([(np.array([0, 2]), np.array([[0.1], [0.3]])), (np.array([1]), np.array([[0.2]]))], 3).tolist()
+        [[0.1], [0.2], [0.3]]
+    """
+    width = fold_predictions[0][1].shape[1:]
+    whole = np.zeros((n_rows,) + width)
+    for rows, prediction in fold_predictions:
+        whole[rows] = prediction
+    return whole
+
+
 def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_all, y_all,
                   folds: list, w_all=None, out_of_fold: list | None = None) -> tuple[list, str]:
     """The models of member ``i`` and how they were made: ``"bagged"`` (fold models and the trial's own),
     ``"refit"`` (one model on all rows) or ``"trial_weights"`` (``w_all``: the rows' weights, or None); each fold
     model's ``fold_prediction`` of its held-out rows is appended to ``out_of_fold`` unless it is None."""
-    if folds and run.trains_together() and budget.folds_together(trial, len(folds)):
-        bag = folds_together(i, trial, run, budget, x_all, y_all, folds, w_all)
-    else:
-        bag = folds_in_turn(i, trial, run, budget, x_all, y_all, folds, w_all)
+    bag = fold_models(i, trial, run, budget, x_all, y_all, folds, w_all)
     if out_of_fold is not None:
         out_of_fold += [fold_prediction(model, x_all, stop_idx) for model, stop_idx in bag]
     bag = [model for model, _ in bag]
@@ -94,6 +160,14 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
         if result.stopped != "deadline":  # else half-trained: the trial's own weights are better
             return [model], "refit"
     return [trial_model(run, trial, i)], "trial_weights"
+
+
+def fold_models(i: int, trial, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all) -> list[tuple]:
+    """``[(model, stop_rows)]``: member ``i``'s fold models, trained together when they can and the time allows
+    (``Budget.folds_together``), else in turn; those the deadline cut are left out."""
+    if folds and run.trains_together() and budget.folds_together(trial, len(folds)):
+        return folds_together(i, trial, run, budget, x_all, y_all, folds, w_all)
+    return folds_in_turn(i, trial, run, budget, x_all, y_all, folds, w_all)
 
 
 def folds_in_turn(i: int, trial, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all) -> list[tuple]:
@@ -166,14 +240,19 @@ def average_models(graph, specs: dict, models: list, weights: list[float]):
     return ensemble
 
 
-def _record(members: list[tuple], models: list[list], how: list[str], data: PreparedData, refit: bool,
-            folds: int) -> dict:
-    """The manifest's ``final`` entry: the kind, rows trained on, members, weights and models per member."""
+def _record(members: list[Member], data: PreparedData, refit: bool, folds: int, selected_from: int) -> dict:
+    """The manifest's ``final`` entry: the kind, rows trained on, members, weights and models per member, and
+    ``selected_on``: the rows the members were chosen on (``"out_of_fold"`` among ``selected_from`` bagged
+    trials, else ``"validation"``)."""
+    how = [m.kind for m in members]
     trained_on_all = any(h != "trial_weights" for h in how)
     final = {"kind": how[0] if len(set(how)) == 1 else "mixed",
              "rows": data.n_tr + data.n_va if trained_on_all else data.n_tr,
-             "members": [t.number for t, _ in members], "weights": [w for _, w in members], "member_kinds": how,
-             "models_per_member": [len(bag) for bag in models], "folds": folds}
+             "members": [m.trial.number for m in members], "weights": [m.weight for m in members],
+             "member_kinds": how, "models_per_member": [len(m.models) for m in members], "folds": folds,
+             "selected_on": "out_of_fold" if selected_from else "validation"}
+    if selected_from:
+        final["selected_from"] = selected_from
     if "trial_weights" in how:
         final["reason"] = "refit disabled" if not refit else "no time left to refit every member"
     return final

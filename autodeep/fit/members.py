@@ -25,15 +25,11 @@ def select_members(study, graph: Graph, project: Project, targets_va, ensemble_s
     ``ensemble_size`` is 1 or fewer than two trials have their predictions and weights on disk);
     ``row_weights``: the validation rows' weights (``autodeep.fit.weights``), or None; ``metric``: the objective's
     ``Metric`` ranks the first head's ensembles (None: each head's validation loss)."""
-    import optuna
-
     best = study.best_trial
     if ensemble_size <= 1:
         return [(best, 1.0)]
-    reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    ranked = sorted(completed_trials(study), key=lambda t: t.value, reverse=reverse)[:CANDIDATES]
     candidates, predictions = [], []
-    for trial in ranked:
+    for trial in ranked_trials(study)[:CANDIDATES]:
         preds = project.load_val_predictions(trial.number)
         if len(preds) == len(graph.heads) and (project.trial_dir(trial.number) / "model.weights.h5").exists():
             candidates.append(trial)
@@ -41,11 +37,46 @@ def select_members(study, graph: Graph, project: Project, targets_va, ensemble_s
     if len(candidates) <= 1:
         return [(best, 1.0)]
     ys = [targets_va[h.name] for h in graph.heads] if isinstance(targets_va, dict) else [targets_va]
+    weights = choose(graph, predictions, ys, ensemble_size, seed, row_weights, metric)
+    return sorted(((candidates[i], w) for i, w in weights.items()), key=lambda m: -m[1])
+
+
+def choose(graph: Graph, predictions: list, targets: list, ensemble_size: int, seed: int = 0, row_weights=None,
+           metric=None) -> dict[int, float]:
+    """``{candidate: weight}`` of ``bootstrap_selection`` over ``predictions`` (per candidate, per head, rows
+    first) against ``targets`` (per head), each head ranked by its validation loss (the first by ``metric``'s
+    loss when it has one).
+
+    Example:
+        >>> import autodeep as ak
+        >>> x = ak.Input(); graph = Graph(inputs=[x], outputs=[ak.RegressionHead()(ak.DenseBlock()(x))])
+        >>> y = np.array([[0.0], [1.0], [1.0], [0.0]])
+        >>> good, bad = np.array([[0.2], [0.8], [0.7], [0.1]]), np.array([[0.9], [0.2], [0.3], [0.8]])
+        >>> {i: round(w, 6) for i, w in choose(graph, [[bad], [good]], [y], ensemble_size=3).items()}
+        {1: 1.0}
+    """
     losses = [validation_loss(h.target_format) for h in graph.heads]
     if metric is not None:
         losses[0] = metric.loss(graph.heads[0].target_format) or losses[0]
-    weights = bootstrap_selection(predictions, ys, losses, max_size=ensemble_size, seed=seed, weights=row_weights)
-    return sorted(((candidates[i], w) for i, w in weights.items()), key=lambda m: -m[1])
+    return bootstrap_selection(predictions, targets, losses, max_size=ensemble_size, seed=seed, weights=row_weights)
+
+
+def ranked_trials(study) -> list:
+    """The study's finished trials, best first."""
+    import optuna
+
+    reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    return sorted(completed_trials(study), key=lambda t: t.value, reverse=reverse)
+
+
+def bagging_pool(study, project: Project, members: list[tuple], size: int) -> list:
+    """The best finished trials with their weights in ``project`` that are not ``members`` (``[(trial,
+    weight)]``), so that members and pool hold ``size`` trials: what the final stage bags after the members
+    while time is left (``autodeep.fit.final``)."""
+    chosen = {trial.number for trial, _ in members}
+    pool = [t for t in ranked_trials(study) if t.number not in chosen
+            and (project.trial_dir(t.number) / "model.weights.h5").exists()]
+    return pool[:max(size - len(members), 0)]
 
 
 def member_predictions(graph: Graph, members: list[tuple], project: Project) -> list[np.ndarray] | None:

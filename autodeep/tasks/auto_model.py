@@ -313,7 +313,7 @@ class AutoModel(EstimatorMixin):
         best = best_trial(self.study_, run)
         members = select_members(self.study_, self.graph_, self.project_, data.targets_va, settings.ensemble_size,
                                  seed=settings.seed or 0, row_weights=data.weights_va, metric=run.metric)
-        model, final, out_of_fold = final_model(members, data, run, budget, settings.refit, settings.retrieval)
+        model, final, out_of_fold, members = final_model(members, data, run, budget, settings, self.study_)
         self.predictor_ = self._export(settings, data, members, model, best, final, marks, out_of_fold)
         if settings.verbose:
             print(done_line(started, best, settings.objective, final, self.project_.artifact_dir), flush=True)
