@@ -2,9 +2,9 @@
 
 The search runs until its deadline; what comes after it (bagging or refitting the chosen trials, then the
 export) is kept back from the limit. Before any trial finished, the search may use ``SEARCH_SHARE`` of the
-limit; once one did, the reserve is what its configuration is expected to need for the final model, and at
-most ``FINAL_SHARE`` of the limit. ``Budget`` is a plain, picklable object: the search and the workers call it
-as their deadline.
+limit; once one did, the reserve is what its configuration is expected to need for the final model (a refit,
+or the bagging of ``RESELECT_MIN`` trials), and at most ``FINAL_SHARE`` of the limit. ``Budget`` is a plain,
+picklable object: the search and the workers call it as their deadline.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ FINAL_SHARE = 0.4  # most of time_limit kept back from the search for the refit 
 BAGGING_MAX_ROWS = 3_000
 BAGGING_FOLDS = 5
 REESTIMATE = 1.15  # margin on the measured seconds of a trial when estimating a refit or a fold
+# trials whose bagging the search leaves time for: the fewest from which the final stage chooses the ensemble
+# again on their out-of-fold rows (``autodeep.fit.final``)
+RESELECT_MIN = 3
 
 
 def bagging_folds(setting, refit: bool, n_rows: int, epochs: int | None, lazy: bool) -> int:
@@ -100,13 +103,14 @@ class Budget:
         return self.search_deadline(completed, study.best_trial if completed else None)
 
     def search_deadline(self, completed: list, best=None) -> float | None:
-        """Keep back the refit (or bagging) time of ``best`` (a share of the limit before any trial finished)."""
+        """Keep back the refit time of ``best``, or the time to bag ``RESELECT_MIN`` trials like it (a share of the
+        limit before any trial finished)."""
         if not self.time_limit:
             return None
         if not completed or not self.refit:
             reserve = (1 - SEARCH_SHARE) * self.time_limit if self.refit else EXPORT_SECONDS
         elif self.folds:
-            reserve = EXPORT_SECONDS + self.folds * fold_seconds(best)
+            reserve = EXPORT_SECONDS + RESELECT_MIN * self.folds * fold_seconds(best)
         else:  # a refit longer than the share kept back would not fit: keep back the export only
             refit = self.refit_seconds(best)
             reserve = EXPORT_SECONDS + (refit if EXPORT_SECONDS + refit <= FINAL_SHARE * self.time_limit else 0.0)

@@ -17,7 +17,7 @@ from autodeep.blocks.layers import WeightedAverage
 from autodeep.data.rows import take_rows
 from autodeep.ensemble.neighbours import per_head
 from autodeep.fit.blend import attach_blends, blend_keys, choose_blends
-from autodeep.fit.budget import Budget, refit_epochs
+from autodeep.fit.budget import RESELECT_MIN, Budget, refit_epochs
 from autodeep.fit.members import bagging_pool, choose
 from autodeep.fit.metrics import tunes_threshold
 from autodeep.fit.out_of_fold import OutOfFold, combine, fold_prediction
@@ -31,7 +31,6 @@ from autodeep.train.cohort import cohort_mismatch, fit_cohort
 
 RETRIEVAL_FIELDS = ("used", "tau", "prior", "gain", "held_out_gain")  # of each head's blend, kept in the manifest
 POOL = 8  # trials bagged at most when time is left: the members first, then the next best by validation score
-RESELECT_MIN = 3  # fully bagged trials from which the ensemble is chosen again on their out-of-fold predictions
 
 
 @dataclass
