@@ -174,9 +174,17 @@ JAX_SCRIPT = textwrap.dedent("""
     import autodeep.fit.final as final
     together, fit_together = [], final.fit_cohort
     final.fit_cohort = lambda models, *a, **k: (together.append(len(k["folds"])), fit_together(models, *a, **k))[1]
+    held_out, predict_fold = [], final.fold_prediction
+
+    def fold_prediction(model, x, stop, outputs=None):  # the outputs the cohort returned, against a predict
+        rows, given = predict_fold(model, x, stop, outputs)
+        held_out.append([outputs is not None, float(np.abs(given - predict_fold(model, x, stop)[1]).max())])
+        return rows, given
+
+    final.fold_prediction = fold_prediction
     bagged = ak.StructuredDataClassifier(max_trials=1, bagging_folds=3, seed=0, directory=tempfile.mkdtemp(),
                                          verbose=0, retrieval=False).fit(df, "class")
-    out["bagged"] = {"together": together, "final": bagged.predictor_.manifest["info"]["final"],
+    out["bagged"] = {"together": together, "final": bagged.predictor_.manifest["info"]["final"], "held_out": held_out,
                      "proba_rows": bagged.predict_proba(df.head(5)).shape[0]}
     print(json.dumps(out))
 """)
@@ -226,6 +234,8 @@ def test_on_jax_a_configurations_bagged_folds_train_as_one_program(on_jax):
     assert bagged["together"] == [3]  # one fit_cohort call for the three folds
     assert bagged["final"]["member_kinds"] == ["bagged"] and bagged["final"]["models_per_member"] == [4]
     assert bagged["proba_rows"] == 5
+    # the folds' out-of-fold predictions are the outputs fit_cohort returned, not predicted again, and equal to them
+    assert [given for given, _ in bagged["held_out"]] == [True] * 3 and max(d for _, d in bagged["held_out"]) < 1e-5
 
 
 def test_a_search_with_cohorts_records_each_member_as_its_own_trial(on_jax):

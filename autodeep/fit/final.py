@@ -111,8 +111,8 @@ def reselected(chosen: list[Member], pool: list, run: TrialRun, budget: Budget, 
         bag = fold_models(i, trial, run, budget, x_all, y_all, folds, w_all)
         if len(bag) < len(folds):
             break  # the deadline: a partly bagged trial does not cover every row
-        extra.append(Member(trial, 0.0, [model for model, _ in bag] + [trial_model(run, trial, i)], "bagged",
-                            [fold_prediction(model, x_all, stop_idx) for model, stop_idx in bag]))
+        extra.append(Member(trial, 0.0, [model for model, _, _ in bag] + [trial_model(run, trial, i)], "bagged",
+                            [fold_prediction(model, x_all, stop, outputs) for model, stop, outputs in bag]))
     complete = [m for m in chosen + extra if m.kind == "bagged" and len(m.folds) == len(folds)]
     if len(complete) < RESELECT_MIN:
         return chosen, 0
@@ -147,8 +147,8 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
     model's ``fold_prediction`` of its held-out rows is appended to ``out_of_fold`` unless it is None."""
     bag = fold_models(i, trial, run, budget, x_all, y_all, folds, w_all)
     if out_of_fold is not None:
-        out_of_fold += [fold_prediction(model, x_all, stop_idx) for model, stop_idx in bag]
-    bag = [model for model, _ in bag]
+        out_of_fold += [fold_prediction(model, x_all, stop, outputs) for model, stop, outputs in bag]
+    bag = [model for model, _, _ in bag]
     if bag:
         return bag + [trial_model(run, trial, i)], "bagged"
     if refit and budget.refit_fits(trial):
@@ -162,15 +162,17 @@ def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_a
 
 
 def fold_models(i: int, trial, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all) -> list[tuple]:
-    """``[(model, stop_rows)]``: member ``i``'s fold models, trained together when they can and the time allows
-    (``Budget.folds_together``), else in turn; those the deadline cut are left out."""
+    """``[(model, stop_rows, outputs)]``: member ``i``'s fold models, trained together when they can and the time
+    allows (``Budget.folds_together``), else in turn; those the deadline cut are left out. ``outputs`` are a
+    model's outputs on its ``stop_rows`` when its training returned them (together), else None."""
     if folds and run.trains_together() and budget.folds_together(trial, len(folds)):
         return folds_together(i, trial, run, budget, x_all, y_all, folds, w_all)
     return folds_in_turn(i, trial, run, budget, x_all, y_all, folds, w_all)
 
 
 def folds_in_turn(i: int, trial, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all) -> list[tuple]:
-    """``[(model, stop_rows)]``: member ``i``'s fold models trained one after another while the next one fits."""
+    """``[(model, stop_rows, None)]``: member ``i``'s fold models trained one after another while the next one
+    fits."""
     bag = []
     for k, (fit_idx, stop_idx) in enumerate(folds):
         if not budget.fold_fits(trial):
@@ -184,21 +186,22 @@ def folds_in_turn(i: int, trial, run: TrialRun, budget: Budget, x_all, y_all, fo
                            callbacks=run.callbacks, deadline=budget.deadline, patience=run.patience)
         if result.stopped == "deadline":
             break  # half-trained: leave it out
-        bag.append((model, stop_idx))
+        bag.append((model, stop_idx, None))
     return bag
 
 
 def folds_together(i: int, trial, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all) -> list[tuple]:
-    """``[(model, stop_rows)]``: member ``i``'s fold models trained together as one program (``fit_cohort``), each
-    on its own rows and early-stopped on its own held-out rows; those the deadline cut short, or whose loss
-    diverged, are left out."""
+    """``[(model, stop_rows, outputs)]``: member ``i``'s fold models trained together as one program
+    (``fit_cohort``), each on its own rows and early-stopped on its own held-out rows (``outputs``: its outputs
+    there at its best epoch); those the deadline cut short, or whose loss diverged, are left out."""
     models = [build_member(run, trial, i, k + 1) for k in range(len(folds))]
     if cohort_mismatch(models):
         return folds_in_turn(i, trial, run, budget, x_all, y_all, folds, w_all)
     results = fit_cohort(models, x_all, y_all, folds=folds, sample_weight=w_all, batch_size=run.batch_size,
                          patience=run.patience, deadline=budget.deadline,
                          seed=None if run.seed is None else run.seed + 10_000 + 100 * i)
-    return [(model, stop_idx) for model, result, (_, stop_idx) in zip(models, results, folds)
+    return [(model, stop_idx, result.validation_predictions)
+            for model, result, (_, stop_idx) in zip(models, results, folds)
             if not isinstance(result, Exception) and result.stopped != "deadline"]
 
 

@@ -35,9 +35,11 @@ class OutOfFold:
         return named if self.weights is None else {**named, "weights": self.weights}
 
 
-def fold_prediction(model, x_all, stop_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(stop_idx, prediction)``: a fold model's first-head prediction of the rows it was stopped on."""
-    outputs = predict_model(model, take_rows(x_all, stop_idx), batch_size=1024)
+def fold_prediction(model, x_all, stop_idx: np.ndarray, outputs=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(stop_idx, prediction)``: a fold model's first-head prediction of the rows it was stopped on, taken from
+    ``outputs`` (its outputs on those rows, when its training returned them) or predicted."""
+    if outputs is None:
+        outputs = predict_model(model, take_rows(x_all, stop_idx), batch_size=1024)
     first = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
     return np.asarray(stop_idx), np.asarray(first, dtype="float64")
 
