@@ -224,7 +224,7 @@ def with_trial_weights(model, project, number: int):
     """``model``, built with trial ``number``'s values, loaded with the weights that trial saved in ``project``
     (``trials/trial_NNNN/model.weights.h5``); ``clf.tuner_.get_best_models()`` loads them this way too."""
     with quiet_optimizer_state():
-        model.load_weights(project.trial_dir(number) / "model.weights.h5")
+        model.load_weights(project.weights_file(number))
     return model
 
 

@@ -31,7 +31,7 @@ def select_members(study, graph: Graph, project: Project, targets_va, ensemble_s
     candidates, predictions = [], []
     for trial in ranked_trials(study)[:CANDIDATES]:
         preds = project.load_val_predictions(trial.number)
-        if len(preds) == len(graph.heads) and (project.trial_dir(trial.number) / "model.weights.h5").exists():
+        if len(preds) == len(graph.heads) and project.weights_file(trial.number).exists():
             candidates.append(trial)
             predictions.append(preds)
     if len(candidates) <= 1:
@@ -74,8 +74,7 @@ def bagging_pool(study, project: Project, members: list[tuple], size: int) -> li
     weight)]``), so that members and pool hold ``size`` trials: what the final stage bags after the members
     while time is left (``autodeep.fit.final``)."""
     chosen = {trial.number for trial, _ in members}
-    pool = [t for t in ranked_trials(study) if t.number not in chosen
-            and (project.trial_dir(t.number) / "model.weights.h5").exists()]
+    pool = [t for t in ranked_trials(study) if t.number not in chosen and project.weights_file(t.number).exists()]
     return pool[:max(size - len(members), 0)]
 
 

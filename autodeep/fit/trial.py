@@ -191,7 +191,7 @@ class TrialRun:
 
     def weights_file(self, number: int):
         """Where trial ``number`` saved its weights (a morph child reads its parent's)."""
-        return self.project.trial_dir(number) / "model.weights.h5"
+        return self.project.weights_file(number)
 
     def trial_callbacks(self, number: int) -> list:
         """The user's callbacks, and the progress display's for trial ``number``."""

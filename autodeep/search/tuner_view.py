@@ -167,7 +167,7 @@ def _trial_model(model, trial: TrialView):
     from autodeep.graph import HyperParameters
     from autodeep.morph.inherit import rebuild
 
-    if not (model.project_.trial_dir(trial.number) / "model.weights.h5").is_file():
+    if not model.project_.weights_file(trial.number).is_file():
         return None
     predictor = model._require_fitted()
     specs = {node.name: pre.specs() for node, pre in zip(model.graph_.inputs, predictor.preprocessors)}

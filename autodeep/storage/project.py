@@ -73,6 +73,10 @@ class Project:
     def trial_dir(self, number: int) -> Path:
         return self.path / "trials" / f"trial_{number:04d}"
 
+    def weights_file(self, number: int) -> Path:
+        """Where trial ``number`` saves its weights (``save_trial``)."""
+        return self.trial_dir(number) / "model.weights.h5"
+
     def save_trial(self, number: int, config: dict, metrics: dict, model=None,
                    val_predictions: list[np.ndarray] | None = None, history: dict | None = None) -> Path:
         """Persist a finished trial: weights and predictions first, metrics last (metrics mark completion).
@@ -86,7 +90,7 @@ class Project:
         if model is not None:
             tmp = folder / ".model.weights.h5.tmp.weights.h5"
             model.save_weights(tmp)
-            os.replace(tmp, folder / "model.weights.h5")
+            os.replace(tmp, self.weights_file(number))
         if val_predictions is not None:
             for i, pred in enumerate(val_predictions):
                 buffer = _npy_bytes(np.asarray(pred, dtype="float32"))
