@@ -62,11 +62,8 @@ def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget:
     folds = fold_indices(class_labels(graph, y_all), data.n_tr + data.n_va, budget.folds, seed) if budget.folds else []
     reselect = bool(folds) and len(graph.heads) == 1 and settings.ensemble_size > 1
     tunes = bool(folds) and tunes_threshold(run.decision_threshold, run.metric, graph.heads)
-    chosen = []
-    for i, (trial, weight) in enumerate(members):
-        chosen.append(Member(trial, weight, [], ""))
-        chosen[-1].models, chosen[-1].kind = member_models(i, trial, run, budget, refit, x_all, y_all, folds, w_all,
-                                                           out_of_fold=chosen[-1].folds if reselect or tunes else None)
+    chosen = [member_models(i, trial, weight, run, budget, refit, x_all, y_all, folds, w_all, reselect or tunes)
+              for i, (trial, weight) in enumerate(members)]
     selected_from = 0
     if reselect:
         pool = bagging_pool(study, run.project, members, POOL)
@@ -111,8 +108,7 @@ def reselected(chosen: list[Member], pool: list, run: TrialRun, budget: Budget, 
         bag = fold_models(i, trial, run, budget, x_all, y_all, folds, w_all)
         if len(bag) < len(folds):
             break  # the deadline: a partly bagged trial does not cover every row
-        extra.append(Member(trial, 0.0, [model for model, _, _ in bag] + [trial_model(run, trial, i)], "bagged",
-                            [fold_prediction(model, x_all, stop, outputs) for model, stop, outputs in bag]))
+        extra.append(bagged(i, trial, 0.0, run, bag, x_all, collect=True))
     complete = [m for m in chosen + extra if m.kind == "bagged" and len(m.folds) == len(folds)]
     if len(complete) < RESELECT_MIN:
         return chosen, 0
@@ -140,25 +136,29 @@ def covering(fold_predictions: list[tuple], n_rows: int) -> np.ndarray:
     return whole
 
 
-def member_models(i: int, trial, run: TrialRun, budget: Budget, refit: bool, x_all, y_all,
-                  folds: list, w_all=None, out_of_fold: list | None = None) -> tuple[list, str]:
-    """The models of member ``i`` and how they were made: ``"bagged"`` (fold models and the trial's own),
-    ``"refit"`` (one model on all rows) or ``"trial_weights"`` (``w_all``: the rows' weights, or None); each fold
-    model's ``fold_prediction`` of its held-out rows is appended to ``out_of_fold`` unless it is None."""
+def member_models(i: int, trial, weight: float, run: TrialRun, budget: Budget, refit: bool, x_all, y_all,
+                  folds: list, w_all=None, collect: bool = False) -> Member:
+    """Member ``i`` of ``weight`` and how its models were made: ``"bagged"`` (fold models and the trial's own),
+    ``"refit"`` (one model on all rows) or ``"trial_weights"`` (``w_all``: the rows' weights, or None); with
+    ``collect``, a bagged member keeps its fold models' ``fold_prediction`` of their held-out rows."""
     bag = fold_models(i, trial, run, budget, x_all, y_all, folds, w_all)
-    if out_of_fold is not None:
-        out_of_fold += [fold_prediction(model, x_all, stop, outputs) for model, stop, outputs in bag]
-    bag = [model for model, _, _ in bag]
     if bag:
-        return bag + [trial_model(run, trial, i)], "bagged"
+        return bagged(i, trial, weight, run, bag, x_all, collect)
     if refit and budget.refit_fits(trial):
         model = build_member(run, trial, i, 0)
         result = fit_model(model, x_all, y_all, epochs=refit_epochs(trial), batch_size=run.batch_size,
                            objective=run.objective, callbacks=run.callbacks, deadline=budget.deadline,
                            sample_weight=w_all)
         if result.stopped != "deadline":  # else half-trained: the trial's own weights are better
-            return [model], "refit"
-    return [trial_model(run, trial, i)], "trial_weights"
+            return Member(trial, weight, [model], "refit")
+    return Member(trial, weight, [trial_model(run, trial, i)], "trial_weights")
+
+
+def bagged(i: int, trial, weight: float, run: TrialRun, bag: list[tuple], x_all, collect: bool) -> Member:
+    """Member ``i`` of ``weight`` made of its fold models (``bag``, from ``fold_models``) and the trial's own, with
+    the folds' ``fold_prediction`` of their held-out rows when ``collect``."""
+    folds = [fold_prediction(model, x_all, stop, outputs) for model, stop, outputs in bag] if collect else []
+    return Member(trial, weight, [model for model, _, _ in bag] + [trial_model(run, trial, i)], "bagged", folds)
 
 
 def fold_models(i: int, trial, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all) -> list[tuple]:
