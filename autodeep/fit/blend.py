@@ -21,12 +21,11 @@ def blend_keys(retrieval, graph: Graph, data: PreparedData) -> list[tuple[str, s
     return neighbours.retrieval_keys(graph, data.specs)
 
 
-def choose_blends(retrieval, graph: Graph, data: PreparedData, members: list[tuple], project,
+def choose_blends(keys: list, graph: Graph, data: PreparedData, members: list[tuple], project,
                   seed: int = 0) -> tuple[list, list[dict]]:
-    """``(keys, choices)``: the inputs and each head's blend (``used`` False when none helps enough; chosen with
-    the validation rows' weights);
-    ``([], [])`` when blending is not tried or a member's validation predictions are missing."""
-    keys = blend_keys(retrieval, graph, data)
+    """``(keys, choices)``: the inputs (``blend_keys``) and each head's blend (``used`` False when none helps
+    enough; chosen with the validation rows' weights);
+    ``([], [])`` when blending is not tried (no ``keys``) or a member's validation predictions are missing."""
     predictions = member_predictions(graph, members, project) if keys else None
     if predictions is None:
         return [], []

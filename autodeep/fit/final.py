@@ -56,8 +56,9 @@ def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget:
     is left (``POOL`` trials in all), and once ``RESELECT_MIN`` trials are fully bagged the ensemble is chosen
     again among them on their out-of-fold predictions: every row of train + validation, where the search
     ranked the trials on the validation rows alone."""
-    graph, seed, refit, retrieval = run.graph, run.seed or 0, settings.refit, settings.retrieval
-    x_all, y_all = data.all_rows() if refit or blend_keys(retrieval, graph, data) else (None, None)
+    graph, seed, refit = run.graph, run.seed or 0, settings.refit
+    keys = blend_keys(settings.retrieval, graph, data)
+    x_all, y_all = data.all_rows() if refit or keys else (None, None)
     w_all = data.all_weights() if refit else None
     folds = fold_indices(class_labels(graph, y_all), data.n_tr + data.n_va, budget.folds, seed) if budget.folds else []
     reselect = bool(folds) and len(graph.heads) == 1 and settings.ensemble_size > 1
@@ -75,7 +76,7 @@ def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget:
     models = [model for m in chosen for model in m.models]
     weights = [m.weight / len(m.models) for m in chosen for _ in m.models]
     model = models[0] if len(models) == 1 else average_models(graph, data.specs, models, weights)
-    keys, blends = choose_blends(retrieval, graph, data, members, run.project, seed=seed)
+    keys, blends = choose_blends(keys, graph, data, members, run.project, seed=seed)
     if keys:
         final["retrieval"] = [{k: c.get(k) for k in RETRIEVAL_FIELDS} for c in blends]
         if any(c["used"] for c in blends):
