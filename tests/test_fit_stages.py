@@ -163,53 +163,26 @@ def test_select_members_is_the_best_trial_alone_without_an_ensemble(tmp_path):
     assert [t.value for t, _ in select_members(study, graph, Project(tmp_path, "p"), np.zeros(3), 5)] == [1.0]
 
 
-def test_bagged_trials_are_chosen_again_on_their_out_of_fold_rows(monkeypatch):
-    import autodeep.fit.final as final
+def test_bagged_trials_are_chosen_again_on_their_out_of_fold_rows():
+    from autodeep.fit.budget import RESELECT_MIN
+    from autodeep.fit.final import Member, reselected
 
     rng = np.random.default_rng(0)
     y = rng.normal(size=(40, 1))
     folds = [(np.arange(20, 40), np.arange(20)), (np.arange(20), np.arange(20, 40))]
 
-    class Clock:  # bagging a trial takes its `cost` seconds; `left` of them remain
-        def __init__(self, left):
-            self.left, self.bagged = left, []
+    def member(number, prediction, kind="bagged", weight=0.25):
+        covered = [(stop, prediction[stop]) for _, stop in folds] if kind == "bagged" else []
+        return Member(SimpleNamespace(number=number), weight, ["model"], kind, covered)
 
-        def bag_fits(self, trial, n_folds, bags=1):
-            return bags * trial.cost <= self.left
-
-    def fold_models(i, trial, run, budget, x_all, y_all, folds, w_all):
-        budget.left -= trial.cost
-        budget.bagged.append(trial.number)
-        return [("fold model", stop, trial.prediction[stop]) for _, stop in folds]
-
-    def member_models(i, trial, weight, *args):
-        return final.Member(trial, weight, ["trial model"], "trial_weights")
-
-    monkeypatch.setattr(final, "fold_models", fold_models)
-    monkeypatch.setattr(final, "trial_model", lambda run, trial, i: "trial model")
-    monkeypatch.setattr(final, "member_models", member_models)
     run = SimpleNamespace(graph=_regression_graph(), seed=0, metric=None)
-
-    def trial(number, cost, noise):
-        return SimpleNamespace(number=number, cost=cost, prediction=y + rng.normal(scale=noise, size=y.shape))
-
-    slow, b, c = trial(0, 50, 0.1), trial(1, 10, 2.0), trial(2, 10, 1.0)
-    slow_pool, close = trial(3, 50, 0.1), trial(4, 10, 0.05)
-    members = [(slow, 0.5), (b, 0.3), (c, 0.2)]
-    clock = Clock(left=35)
-    chosen, selected_from = final.bagged_and_chosen(members, [slow_pool, close], run, clock, True, None, y, folds,
-                                                    None, ensemble_size=5)
-    # the slow trials' bags would not fit and are not started; the three that fit cover every row, and the one
-    # close to y there wins alone
-    assert clock.bagged == [1, 2, 4] and selected_from == 3
-    assert [(m.trial.number, m.weight, m.kind) for m in chosen] == [(4, pytest.approx(1.0), "bagged")]
-    # too few complete bags: the members as chosen on the validation rows, those not bagged from member_models
-    clock = Clock(left=25)
-    chosen, selected_from = final.bagged_and_chosen(members, [slow_pool, close], run, clock, True, None, y, folds,
-                                                    None, ensemble_size=5)
-    assert selected_from == 0 and clock.bagged == [1, 2]  # the pool cannot make three bags: none is started
-    assert [(m.trial.number, m.weight, m.kind) for m in chosen] == [(0, 0.5, "trial_weights"), (1, 0.3, "bagged"),
-                                                                     (2, 0.2, "bagged")]
+    close, noisy = y + rng.normal(scale=0.1, size=y.shape), y + rng.normal(scale=2.0, size=y.shape)
+    chosen = [member(0, noisy), member(1, close), member(2, noisy * 0.5), member(3, y, kind="trial_weights")]
+    members, selected_from = reselected(chosen, [], run, None, None, y, folds, None, ensemble_size=5)
+    # the trial that was not bagged has no out-of-fold rows and leaves; the one close to y on every row wins
+    assert selected_from == 3 and [(m.trial.number, m.weight) for m in members] == [(1, pytest.approx(1.0))]
+    few = chosen[:RESELECT_MIN - 1]
+    assert reselected(few, [], run, None, None, y, folds, None, ensemble_size=5) == (few, 0)  # too few: unchanged
 
 
 # -- the house rules the stages exist for ------------------------------------------------------

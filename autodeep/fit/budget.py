@@ -125,19 +125,6 @@ class Budget:
         """Whether one more fold of ``trial`` fits before the deadline, the export kept back."""
         return fold_seconds(trial) <= self.remaining() - EXPORT_SECONDS
 
-    def bag_fits(self, trial, folds: int, bags: int = 1) -> bool:
-        """Whether ``bags`` bags of ``folds`` folds like ``trial``'s, trained in turn, fit before the deadline, the
-        export kept back.
-
-        Example:
-            >>> from types import SimpleNamespace
-            >>> trial = SimpleNamespace(user_attrs={"fit_seconds": 2.0, "epochs_run": 2})  # 1.15 s a fold
-            >>> budget = Budget(started=time.time(), time_limit=20.0, refit=True, folds=5, n_tr=800, n_va=200)
-            >>> budget.bag_fits(trial, 5), budget.bag_fits(trial, 5, bags=3)
-            (True, False)
-        """
-        return bags * folds * fold_seconds(trial) <= self.remaining() - EXPORT_SECONDS
-
     def folds_together(self, trial, folds: int) -> bool:
         """Whether ``folds`` folds of ``trial`` may train together: with no time limit, or with twice their time
         in turn left. Folds trained together stop together, so a deadline that cuts them loses every fold (at

@@ -1,10 +1,10 @@
 """The final model: each chosen trial bagged, refit on all rows, or kept with its trial weights (as the
 ``Budget`` allows), the members averaged into one Keras model, and neighbour blending attached when it
-helps. When a single-head model is bagged, a trial's bag is started only when all its folds fit, more of the
-best trials are bagged while time is left, and the ensemble is chosen again on the fully bagged trials'
-out-of-fold predictions, which cover every row where the search's validation split holds a fifth of them.
-Returns the model, the ``final`` record the manifest keeps, the bagged folds' out-of-fold predictions when a
-binary head's threshold is to be tuned on them (``autodeep.fit.out_of_fold``), and the members."""
+helps. When a single-head model is bagged, more of the best trials are bagged while time is left and the
+ensemble is chosen again on the bagged trials' out-of-fold predictions, which cover every row where the
+search's validation split holds a fifth of them. Returns the model, the ``final`` record the manifest
+keeps, the bagged folds' out-of-fold predictions when a binary head's threshold is to be tuned on them
+(``autodeep.fit.out_of_fold``), and the members."""
 
 from __future__ import annotations
 
@@ -52,11 +52,10 @@ def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget:
     project folder as ``out_of_fold.npz``) and the members it holds.
 
     ``settings`` (``autodeep.fit.settings``) give ``refit``, ``retrieval`` and ``ensemble_size``. When the final
-    stage bags a single-head model, a trial is bagged only when all its folds fit, the next best trials of
-    ``study`` are bagged after the members while time is left (``POOL`` trials in all), and once
-    ``RESELECT_MIN`` trials are fully bagged the ensemble is chosen again among them on their out-of-fold
-    predictions: every row of train + validation, where the search ranked the trials on the validation rows
-    alone (``bagged_and_chosen``)."""
+    stage bags a single-head model, the next best trials of ``study`` are bagged after the members while time
+    is left (``POOL`` trials in all), and once ``RESELECT_MIN`` trials are fully bagged the ensemble is chosen
+    again among them on their out-of-fold predictions: every row of train + validation, where the search
+    ranked the trials on the validation rows alone."""
     graph, seed, refit = run.graph, run.seed or 0, settings.refit
     keys = blend_keys(settings.retrieval, graph, data)
     x_all, y_all = data.all_rows() if refit or keys else (None, None)
@@ -64,13 +63,13 @@ def final_model(members: list[tuple], data: PreparedData, run: TrialRun, budget:
     folds = fold_indices(class_labels(graph, y_all), data.n_tr + data.n_va, budget.folds, seed) if budget.folds else []
     reselect = bool(folds) and len(graph.heads) == 1 and settings.ensemble_size > 1
     tunes = bool(folds) and tunes_threshold(run.decision_threshold, run.metric, graph.heads)
+    chosen = [member_models(i, trial, weight, run, budget, refit, x_all, y_all, folds, w_all, reselect or tunes)
+              for i, (trial, weight) in enumerate(members)]
+    selected_from = 0
     if reselect:
         pool = bagging_pool(study, run.project, members, POOL)
-        chosen, selected_from = bagged_and_chosen(members, pool, run, budget, refit, x_all, y_all, folds, w_all,
-                                                  settings.ensemble_size)
-    else:
-        chosen, selected_from = [member_models(i, trial, weight, run, budget, refit, x_all, y_all, folds, w_all,
-                                               tunes) for i, (trial, weight) in enumerate(members)], 0
+        chosen, selected_from = reselected(chosen, pool, run, budget, x_all, y_all, folds, w_all,
+                                           settings.ensemble_size)
     members = [(m.trial, m.weight) for m in chosen]
     final = _record(chosen, data, refit, budget.folds, selected_from)
     oof = out_of_fold([m.folds for m in chosen] if tunes else None, members, graph, y_all, w_all, run.project, final)
@@ -99,48 +98,28 @@ def out_of_fold(per_member: list | None, members: list[tuple], graph, y_all, w_a
     return oof
 
 
-def bagged_and_chosen(members: list[tuple], pool: list, run: TrialRun, budget: Budget, refit: bool, x_all, y_all,
-                      folds: list, w_all, ensemble_size: int) -> tuple[list[Member], int]:
-    """``(members, selected_from)`` when the ensemble may be chosen again out of fold: each trial is bagged only
-    when all its folds are expected to fit (a partly bagged trial covers too few rows to be chosen on), the
-    ``members`` first, heaviest first, then the trials of ``pool`` while ``RESELECT_MIN`` complete bags can still
-    be reached. With that many, the ensemble is chosen among them on their out-of-fold predictions
-    (``chosen_out_of_fold``, from how many). Otherwise the members whose bags did not fit get what time is left
-    (``member_models``) and the validation choice stands (``selected_from``: 0)."""
-    done, complete = {}, []
-    for i, (trial, weight) in enumerate(members):
-        if budget.bag_fits(trial, len(folds)):
-            done[i] = whole_bag(i, trial, weight, run, budget, x_all, y_all, folds, w_all)
-    complete = [m for m in done.values() if m is not None and len(m.folds) == len(folds)]
-    for i, trial in enumerate(pool, start=len(members)):
-        if budget.bag_fits(trial, len(folds), bags=max(RESELECT_MIN - len(complete), 1)):
-            member = whole_bag(i, trial, 0.0, run, budget, x_all, y_all, folds, w_all)
-            if member is not None and len(member.folds) == len(folds):
-                complete.append(member)
-    if len(complete) >= RESELECT_MIN:
-        return chosen_out_of_fold(complete, run, y_all, w_all, ensemble_size), len(complete)
-    return [done.get(i) or member_models(i, trial, weight, run, budget, refit, x_all, y_all, folds, w_all, True)
-            for i, (trial, weight) in enumerate(members)], 0
-
-
-def whole_bag(i: int, trial, weight: float, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all) \
-        -> Member | None:
-    """Member ``i`` bagged with its out-of-fold predictions (fewer folds when the deadline cut it short), or None
-    when not one fold was trained."""
-    bag = fold_models(i, trial, run, budget, x_all, y_all, folds, w_all)
-    return bagged(i, trial, weight, run, bag, x_all, collect=True) if bag else None
-
-
-def chosen_out_of_fold(complete: list[Member], run: TrialRun, y_all, w_all, ensemble_size: int) -> list[Member]:
-    """The ensemble chosen among ``complete`` (bagged members whose folds cover every row) on their out-of-fold
-    predictions, heaviest first, with their new weights."""
+def reselected(chosen: list[Member], pool: list, run: TrialRun, budget: Budget, x_all, y_all, folds: list, w_all,
+               ensemble_size: int) -> tuple[list[Member], int]:
+    """``(members, selected_from)``: ``(chosen, 0)``, or, when with the trials of ``pool`` bagged while time is
+    left at least ``RESELECT_MIN`` trials have every fold, the ensemble chosen among those on their
+    out-of-fold predictions (heaviest first) and how many trials it was chosen from."""
+    extra = []
+    for trial in pool:
+        i = len(chosen) + len(extra)
+        bag = fold_models(i, trial, run, budget, x_all, y_all, folds, w_all)
+        if len(bag) < len(folds):
+            break  # the deadline: a partly bagged trial does not cover every row
+        extra.append(bagged(i, trial, 0.0, run, bag, x_all, collect=True))
+    complete = [m for m in chosen + extra if m.kind == "bagged" and len(m.folds) == len(folds)]
+    if len(complete) < RESELECT_MIN:
+        return chosen, 0
     y_first = per_head(run.graph, y_all)[0]
     predictions = [[covering(m.folds, len(y_first))] for m in complete]
     weights = choose(run.graph, predictions, [y_first], ensemble_size, seed=run.seed or 0, row_weights=w_all,
                      metric=run.metric)
     for i, m in enumerate(complete):
         m.weight = weights.get(i, 0.0)
-    return sorted((m for m in complete if m.weight > 0), key=lambda m: -m.weight)
+    return sorted((m for m in complete if m.weight > 0), key=lambda m: -m.weight), len(complete)
 
 
 def covering(fold_predictions: list[tuple], n_rows: int) -> np.ndarray:
