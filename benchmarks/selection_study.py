@@ -110,7 +110,7 @@ def candidates(clf, x_train, y_train, x_test):
                   key=lambda t: t.value, reverse=reverse)[:20]
     out = []
     for trial in done:
-        path = project.trial_dir(trial.number) / "model.weights.h5"
+        path = project.weights_file(trial.number)
         saved = project.load_val_predictions(trial.number)
         if not path.exists() or len(saved) != 1:
             continue

@@ -101,7 +101,7 @@ class TrialRun:
         ``(score, attributes)``."""
         try:
             model = self.build(number, hp)
-            model, (epochs, patience), lineage = inherit(model, hp.lineage, self.weights_file, self.epochs,
+            model, (epochs, patience), lineage = inherit(model, hp.lineage, self.project.weights_file, self.epochs,
                                                          self.patience, timed=deadline is not None)  # a child
             result = fit_model(model, self.arrays_tr, self.targets_tr, sample_weight=self.weights_tr,
                                validation_data=weighted_validation((self.arrays_va, self.targets_va), self.weights_va),
@@ -188,10 +188,6 @@ class TrialRun:
         self.project.save_trial(number, config={"values": hp.values}, metrics={"score": result.score, **attrs},
                                 model=model, val_predictions=as_list(predictions), history=result.history)
         return result.score, attrs
-
-    def weights_file(self, number: int):
-        """Where trial ``number`` saved its weights (a morph child reads its parent's)."""
-        return self.project.weights_file(number)
 
     def trial_callbacks(self, number: int) -> list:
         """The user's callbacks, and the progress display's for trial ``number``."""
